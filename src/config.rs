@@ -1,0 +1,223 @@
+//! The gateway's configuration, read from Spin variables on every request (Spin instantiates the
+//! component per request, so there is nothing to cache across requests).
+
+use std::fmt;
+
+/// One Spin variable: its name in `spin.toml` and its default, if it may be omitted.
+pub struct Variable {
+    pub name: &'static str,
+    pub default: Option<&'static str>,
+}
+
+pub const S3_ENDPOINT: Variable = Variable { name: "s3_endpoint", default: None };
+pub const S3_BUCKET: Variable = Variable { name: "s3_bucket", default: Some("gifs") };
+pub const S3_REGION: Variable = Variable { name: "s3_region", default: Some("us-east-1") };
+pub const S3_ACCESS_KEY: Variable = Variable { name: "s3_access_key", default: None };
+pub const S3_SECRET_KEY: Variable = Variable { name: "s3_secret_key", default: None };
+pub const INDEX_OBJECT: Variable = Variable { name: "index_object", default: Some("animation.gif") };
+pub const S3_TIMEOUT_MS: Variable = Variable { name: "s3_timeout_ms", default: Some("1500") };
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub scheme: Scheme,
+    /// `host[:port]`, exactly as the signer and the HTTP client both see it.
+    pub authority: String,
+}
+
+impl Endpoint {
+    pub fn url(&self, path: &str) -> String {
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        format!("{scheme}://{}{path}", self.authority)
+    }
+}
+
+pub struct Config {
+    pub endpoint: Endpoint,
+    pub bucket: String,
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub index_object: String,
+    /// Bounds connecting and waiting for the first byte, so a dead store turns into a quick 502.
+    pub timeout_ms: u64,
+}
+
+// Hand-written so that a stray `{:?}` can never print the secret.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key", &"***")
+            .field("secret_key", &"***")
+            .field("index_object", &self.index_object)
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
+/// A configuration problem, naming the variable but never its value.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: &'static str,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Spin variable '{}' {}", self.variable, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Builds the configuration from a lookup that returns `None` for unset variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |var: &Variable| -> Result<String, ConfigError> {
+            match lookup(var.name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+                Some(value) => Ok(value),
+                None => var
+                    .default
+                    .map(str::to_string)
+                    .ok_or(ConfigError { variable: var.name, problem: "is required but not set" }),
+            }
+        };
+        let endpoint = parse_endpoint(&get(&S3_ENDPOINT)?)
+            .ok_or(ConfigError { variable: S3_ENDPOINT.name, problem: "must look like http://host:port" })?;
+        let bucket = get(&S3_BUCKET)?;
+        if !valid_bucket_name(&bucket) {
+            return Err(ConfigError { variable: S3_BUCKET.name, problem: "is not a valid S3 bucket name" });
+        }
+        let index_object = get(&INDEX_OBJECT)?;
+        if crate::key::validate_key(&index_object).is_err() {
+            return Err(ConfigError { variable: INDEX_OBJECT.name, problem: "is not a valid object key" });
+        }
+        let timeout_ms = get(&S3_TIMEOUT_MS)?
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (100..=60_000).contains(ms))
+            .ok_or(ConfigError { variable: S3_TIMEOUT_MS.name, problem: "must be milliseconds between 100 and 60000" })?;
+        Ok(Config {
+            endpoint,
+            bucket,
+            region: get(&S3_REGION)?,
+            access_key: get(&S3_ACCESS_KEY)?,
+            secret_key: get(&S3_SECRET_KEY)?,
+            index_object,
+            timeout_ms,
+        })
+    }
+
+    /// Path-style URL of an object: virtual-host style would need per-bucket DNS that MinIO
+    /// deployments rarely have.
+    pub fn object_url(&self, key: &str) -> String {
+        self.endpoint.url(&format!("/{}/{}", self.bucket, crate::key::encode_key(key)))
+    }
+}
+
+/// Accepts `http://host[:port]` or `https://host[:port]`, with an optional trailing slash.
+pub fn parse_endpoint(value: &str) -> Option<Endpoint> {
+    let (scheme, rest) = value.split_once("://")?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "http" => Scheme::Http,
+        "https" => Scheme::Https,
+        _ => return None,
+    };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    let bad_char = |c: char| matches!(c, '/' | '?' | '#' | '@' | '%') || c.is_whitespace() || c.is_control();
+    if authority.is_empty() || authority.contains(bad_char) || authority.starts_with(':') {
+        return None;
+    }
+    Some(Endpoint { scheme, authority: authority.to_string() })
+}
+
+/// S3's bucket naming rules (the subset MinIO enforces for path-style access).
+pub fn valid_bucket_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
+        && !name.contains("..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const REQUIRED: [(&str, &str); 3] =
+        [("s3_endpoint", "http://127.0.0.1:9000"), ("s3_access_key", "gateway"), ("s3_secret_key", "s3cr3t-value")];
+
+    #[test]
+    fn defaults_fill_optional_variables() {
+        let c = config(&REQUIRED).unwrap();
+        assert_eq!(c.endpoint, Endpoint { scheme: Scheme::Http, authority: "127.0.0.1:9000".into() });
+        assert_eq!((c.bucket.as_str(), c.region.as_str(), c.index_object.as_str()), ("gifs", "us-east-1", "animation.gif"));
+        assert_eq!(c.timeout_ms, 1500);
+        assert_eq!(c.object_url("my cat.gif"), "http://127.0.0.1:9000/gifs/my%20cat.gif");
+    }
+
+    #[test]
+    fn missing_credentials_name_the_variable() {
+        let err = config(&REQUIRED[..2]).unwrap_err();
+        assert_eq!(err, ConfigError { variable: "s3_secret_key", problem: "is required but not set" });
+        let err = config(&[("s3_endpoint", "http://m:9000"), ("s3_access_key", "a"), ("s3_secret_key", "  ")]).unwrap_err();
+        assert_eq!(err.variable, "s3_secret_key", "blank counts as unset");
+    }
+
+    #[test]
+    fn debug_output_hides_credentials() {
+        let shown = format!("{:?}", config(&REQUIRED).unwrap());
+        assert!(!shown.contains("s3cr3t-value") && !shown.contains("gateway\""), "{shown}");
+    }
+
+    #[test]
+    fn endpoints_are_validated() {
+        assert_eq!(parse_endpoint("https://minio.example:443/").unwrap().authority, "minio.example:443");
+        assert_eq!(parse_endpoint("HTTP://minio").unwrap().scheme, Scheme::Http);
+        for bad in ["minio:9000", "ftp://minio", "http://", "http://a/b", "http://u:p@minio", "http://a b", "http://:9000"] {
+            assert!(parse_endpoint(bad).is_none(), "{bad} accepted");
+        }
+        let err = config(&[("s3_endpoint", "minio:9000"), ("s3_access_key", "a"), ("s3_secret_key", "b")]).unwrap_err();
+        assert_eq!(err.variable, "s3_endpoint");
+    }
+
+    #[test]
+    fn other_variables_are_validated() {
+        let with = |extra: (&'static str, &'static str)| {
+            let mut vars = REQUIRED.to_vec();
+            vars.push(extra);
+            config(&vars).err().map(|e| e.variable)
+        };
+        assert_eq!(with(("s3_bucket", "Bad_Bucket")), Some("s3_bucket"));
+        assert_eq!(with(("s3_bucket", "my.gifs-2")), None);
+        assert_eq!(with(("index_object", "../x.gif")), Some("index_object"));
+        assert_eq!(with(("s3_timeout_ms", "5")), Some("s3_timeout_ms"));
+        assert_eq!(with(("s3_timeout_ms", "abc")), Some("s3_timeout_ms"));
+        assert_eq!(with(("s3_timeout_ms", "2500")), None);
+    }
+
+    #[test]
+    fn bucket_names_follow_s3_rules() {
+        assert!(valid_bucket_name("gifs"));
+        for bad in ["ab", "-gifs", "gifs-", "GIFS", "a..b", &"a".repeat(64)] {
+            assert!(!valid_bucket_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Glue between the WASI HTTP host and the pure modules: read the request, make the one
+//! upstream call, stream the answer back.
+
+use std::time::SystemTime;
+
+use spin_sdk::http::{Fields, IncomingRequest, IncomingResponse, Method, OutgoingBody, OutgoingRequest, OutgoingResponse, ResponseOutparam, Scheme};
+use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
+use spin_sdk::wit::wasi::http0_2_0::types::RequestOptions;
+use wasi::io::streams::StreamError;
+
+use crate::config::{self, Config};
+use crate::headers::{self, HeaderList, Outcome};
+use crate::key::{self, Route};
+use crate::{page, signing};
+
+/// Bytes moved per splice call: large enough to keep syscalls rare, small enough to keep the
+/// component's memory flat however big the object is.
+const SPLICE_CHUNK: u64 = 256 * 1024;
+/// A stalled transfer mid-body is cut after this long; the client sees a truncated response.
+const BETWEEN_BYTES_TIMEOUT_NS: u64 = 30_000_000_000;
+/// Error bodies from MinIO are read only this far, to find the S3 error code for the log.
+const ERROR_BODY_LIMIT: u64 = 4096;
+
+pub fn serve(request: IncomingRequest, out: ResponseOutparam) {
+    let head_only = match request.method() {
+        Method::Get => false,
+        Method::Head => true,
+        _ => return respond_text(out, 405, "method not allowed\n", &[("allow", "GET, HEAD")], false),
+    };
+    let route = match key::route(&request.path_with_query().unwrap_or_default()) {
+        Ok(route) => route,
+        Err(err) => return respond_text(out, 400, &format!("{}\n", err.message()), &[], head_only),
+    };
+    let config = match Config::from_lookup(|name| spin_sdk::variables::get(name).ok()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("gif-gateway: configuration error: {err}");
+            return respond_text(out, 500, "gateway is not configured\n", &[], head_only);
+        }
+    };
+    match route {
+        Route::Index => respond_bytes(out, 200, &page::PAGE_HEADERS, page::index_html(&config.index_object).as_bytes(), head_only),
+        Route::Object(key) => proxy_object(&request, out, &config, &key, head_only),
+    }
+}
+
+fn proxy_object(request: &IncomingRequest, out: ResponseOutparam, config: &Config, key: &str, head_only: bool) {
+    let upstream = match fetch(request, config, key, head_only) {
+        Ok(response) => response,
+        Err(reason) => {
+            eprintln!("gif-gateway: object store request failed: {reason}");
+            return respond_text(out, 502, "object store unavailable\n", &[], head_only);
+        }
+    };
+    let status = upstream.status();
+    match headers::classify(status) {
+        Outcome::PassThrough => stream_response(upstream, out, status, key, head_only),
+        Outcome::RangeNotSatisfiable => {
+            let content_range = headers::unsatisfied_content_range(&read_error_body(upstream));
+            let extra: Vec<(&str, &str)> = content_range.iter().map(|v| ("content-range", v.as_str())).collect();
+            respond_text(out, 416, "range not satisfiable\n", &extra, head_only)
+        }
+        outcome => {
+            let body = read_error_body(upstream);
+            let code = headers::s3_error_field(&body, "Code").unwrap_or("-");
+            eprintln!("gif-gateway: object store answered {status} ({code})");
+            match outcome {
+                Outcome::NotFound => respond_text(out, 404, "not found\n", &[], head_only),
+                Outcome::BadRequest => respond_text(out, 400, "invalid object key\n", &[], head_only),
+                _ => respond_text(out, 502, "object store error\n", &[], head_only),
+            }
+        }
+    }
+}
+
+/// Sends the signed request and waits for the response head.
+fn fetch(request: &IncomingRequest, config: &Config, key: &str, head_only: bool) -> Result<IncomingResponse, String> {
+    let method = if head_only { "HEAD" } else { "GET" };
+    let url = config.object_url(key);
+    let signed = signing::sign_s3_request(method, &url, &[], &config.access_key, &config.secret_key, &config.region, SystemTime::now())
+        .map_err(|e| format!("signing failed: {e}"))?;
+    let mut list: HeaderList = headers::forwarded_request_headers(&request.headers().entries());
+    list.extend(signed.into_iter().map(|(name, value)| (name.to_string(), value.into_bytes())));
+    let fields = Fields::from_list(&list).map_err(|e| format!("invalid header: {e:?}"))?;
+
+    let outgoing = OutgoingRequest::new(fields);
+    let path = url.split_once(config.endpoint.authority.as_str()).map_or("/", |(_, path)| path);
+    let scheme = match config.endpoint.scheme {
+        config::Scheme::Http => Scheme::Http,
+        config::Scheme::Https => Scheme::Https,
+    };
+    let configured = outgoing.set_method(if head_only { &Method::Head } else { &Method::Get }).is_ok()
+        && outgoing.set_scheme(Some(&scheme)).is_ok()
+        && outgoing.set_authority(Some(&config.endpoint.authority)).is_ok()
+        && outgoing.set_path_with_query(Some(path)).is_ok();
+    if !configured {
+        return Err("the host rejected the request line".into());
+    }
+
+    let options = RequestOptions::new();
+    let timeout_ns = config.timeout_ms * 1_000_000;
+    // Hosts may not support every timeout; an unsupported one is not a reason to fail the request.
+    let _ = options.set_connect_timeout(Some(timeout_ns));
+    let _ = options.set_first_byte_timeout(Some(timeout_ns));
+    let _ = options.set_between_bytes_timeout(Some(BETWEEN_BYTES_TIMEOUT_NS));
+
+    let pending = outgoing_handler::handle(outgoing, Some(options)).map_err(|e| format!("{e:?}"))?;
+    pending.subscribe().block();
+    match pending.get() {
+        Some(Ok(Ok(response))) => Ok(response),
+        Some(Ok(Err(code))) => Err(format!("{code:?}")),
+        Some(Err(())) | None => Err("response already taken".into()),
+    }
+}
+
+fn stream_response(upstream: IncomingResponse, out: ResponseOutparam, status: u16, key: &str, head_only: bool) {
+    let headers = headers::response_headers(status, &upstream.headers().entries(), key);
+    let Some((response, body)) = new_response(status, &headers) else {
+        return;
+    };
+    out.set(response);
+    if head_only || !headers::status_has_body(status) {
+        let _ = OutgoingBody::finish(body, None);
+        return;
+    }
+    let Ok(incoming_body) = upstream.consume() else { return };
+    let (Ok(input), Ok(output)) = (incoming_body.stream(), body.write()) else { return };
+    loop {
+        match output.blocking_splice(&input, SPLICE_CHUNK) {
+            Ok(_) => {}
+            Err(StreamError::Closed) => break,
+            Err(StreamError::LastOperationFailed(e)) => {
+                // Dropping the body without finishing it tells the host the response is
+                // incomplete, so the client sees an aborted transfer rather than a short file.
+                eprintln!("gif-gateway: streaming aborted: {}", e.to_debug_string());
+                return;
+            }
+        }
+    }
+    drop(output);
+    drop(input);
+    drop(incoming_body);
+    let _ = OutgoingBody::finish(body, None);
+}
+
+/// The start of an error body: enough for S3's small XML documents, bounded so a misbehaving
+/// upstream cannot make the component buffer much.
+fn read_error_body(upstream: IncomingResponse) -> Vec<u8> {
+    let Ok(body) = upstream.consume() else { return Vec::new() };
+    let Ok(stream) = body.stream() else { return Vec::new() };
+    let mut bytes = Vec::new();
+    while (bytes.len() as u64) < ERROR_BODY_LIMIT {
+        match stream.blocking_read(ERROR_BODY_LIMIT - bytes.len() as u64) {
+            Ok(chunk) => bytes.extend_from_slice(&chunk),
+            Err(_) => break,
+        }
+    }
+    bytes
+}
+
+fn new_response(status: u16, headers: &[(String, Vec<u8>)]) -> Option<(OutgoingResponse, OutgoingBody)> {
+    let fields = Fields::from_list(headers).ok()?;
+    let response = OutgoingResponse::new(fields);
+    response.set_status_code(status).ok()?;
+    let body = response.body().ok()?;
+    Some((response, body))
+}
+
+fn respond_text(out: ResponseOutparam, status: u16, text: &str, extra: &[(&str, &str)], head_only: bool) {
+    let mut list = vec![("content-type", "text/plain; charset=utf-8"), headers::NOSNIFF, ("cache-control", "no-store")];
+    list.extend_from_slice(extra);
+    respond_bytes(out, status, &list, text.as_bytes(), head_only);
+}
+
+fn respond_bytes(out: ResponseOutparam, status: u16, fixed: &[(&str, &str)], body: &[u8], head_only: bool) {
+    let mut list: HeaderList = fixed.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect();
+    list.push(("content-length".into(), body.len().to_string().into_bytes()));
+    let Some((response, outgoing_body)) = new_response(status, &list) else {
+        return;
+    };
+    out.set(response);
+    if !head_only {
+        if let Ok(stream) = outgoing_body.write() {
+            // Small bodies (the page, error texts) fit the 4 KiB blocking-write limit in chunks.
+            for chunk in body.chunks(4096) {
+                if stream.blocking_write_and_flush(chunk).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    let _ = OutgoingBody::finish(outgoing_body, None);
+}

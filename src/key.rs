@@ -1,0 +1,190 @@
+//! Turning a request path into an object key, and an object key into an S3 path.
+//!
+//! Validation happens on the *decoded* key so that `%2e%2e` cannot smuggle a `..` segment past it.
+
+/// S3 rejects keys longer than this many bytes; we reject them first with a clear 400.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// What a request path asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Route {
+    /// `/`: the page that shows the configured object.
+    Index,
+    /// Any other path: an object key, decoded and validated.
+    Object(String),
+}
+
+/// Why a path is not a valid object key. Each maps to a 400 with [`KeyError::message`].
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum KeyError {
+    BadPercentEscape,
+    NotUtf8,
+    TooLong,
+    EmptySegment,
+    DotSegment,
+    ControlCharacter,
+}
+
+impl KeyError {
+    pub fn message(self) -> &'static str {
+        match self {
+            KeyError::BadPercentEscape => "invalid object key: malformed percent-encoding",
+            KeyError::NotUtf8 => "invalid object key: not valid UTF-8",
+            KeyError::TooLong => "invalid object key: longer than 1024 bytes",
+            KeyError::EmptySegment => "invalid object key: empty path segment",
+            KeyError::DotSegment => "invalid object key: '.' or '..' segment",
+            KeyError::ControlCharacter => "invalid object key: control character",
+        }
+    }
+}
+
+/// Maps the request's path (with or without a query string) to a [`Route`].
+pub fn route(path_with_query: &str) -> Result<Route, KeyError> {
+    // The query string never selects an object: S3 sub-resources (`?acl`, `?list-type`) stay unreachable.
+    let path = path_with_query.split(['?', '#']).next().unwrap_or_default();
+    if path.is_empty() || path == "/" {
+        return Ok(Route::Index);
+    }
+    let raw = path.strip_prefix('/').unwrap_or(path);
+    let key = String::from_utf8(percent_decode(raw)?).map_err(|_| KeyError::NotUtf8)?;
+    validate_key(&key)?;
+    Ok(Route::Object(key))
+}
+
+/// Checks a decoded object key.
+pub fn validate_key(key: &str) -> Result<(), KeyError> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(KeyError::TooLong);
+    }
+    if key.chars().any(char::is_control) {
+        return Err(KeyError::ControlCharacter);
+    }
+    for segment in key.split('/') {
+        match segment {
+            "" => return Err(KeyError::EmptySegment),
+            "." | ".." => return Err(KeyError::DotSegment),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn percent_decode(input: &str) -> Result<Vec<u8>, KeyError> {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hi = bytes.get(i + 1).and_then(|b| hex_value(*b));
+            let lo = bytes.get(i + 2).and_then(|b| hex_value(*b));
+            match (hi, lo) {
+                (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
+                _ => return Err(KeyError::BadPercentEscape),
+            }
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Encodes a key for an S3 path the way SigV4 canonicalises it: every byte except the unreserved
+/// set and `/` becomes `%XX`. Signing then runs with `PercentEncodingMode::Single`, so the path we
+/// send and the path we sign are the same string.
+pub fn encode_key(key: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(key.len() * 3);
+    for &b in key.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xf)] as char);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(path: &str) -> Result<String, KeyError> {
+        match route(path)? {
+            Route::Object(key) => Ok(key),
+            Route::Index => panic!("{path} routed to the index"),
+        }
+    }
+
+    #[test]
+    fn root_is_the_index_page() {
+        assert_eq!(route("/"), Ok(Route::Index));
+        assert_eq!(route("/?x=1"), Ok(Route::Index));
+        assert_eq!(route(""), Ok(Route::Index));
+    }
+
+    #[test]
+    fn keys_are_percent_decoded() {
+        assert_eq!(object("/animation.gif"), Ok("animation.gif".into()));
+        assert_eq!(object("/my%20cat.gif"), Ok("my cat.gif".into()));
+        assert_eq!(object("/a+b.gif"), Ok("a+b.gif".into()), "'+' is literal in a path");
+        assert_eq!(object("/100%25.gif"), Ok("100%.gif".into()));
+        assert_eq!(object("/caf%C3%A9/%E7%8C%AB.gif"), Ok("café/猫.gif".into()));
+        assert_eq!(object("/dir/file.gif?download=1"), Ok("dir/file.gif".into()));
+    }
+
+    #[test]
+    fn invalid_keys_are_rejected() {
+        assert_eq!(object("/a/../b"), Err(KeyError::DotSegment));
+        assert_eq!(object("/.."), Err(KeyError::DotSegment));
+        assert_eq!(object("/%2e%2e/secret"), Err(KeyError::DotSegment));
+        assert_eq!(object("/./a"), Err(KeyError::DotSegment));
+        assert_eq!(object("/a//b"), Err(KeyError::EmptySegment));
+        assert_eq!(object("/a/"), Err(KeyError::EmptySegment));
+        assert_eq!(object("//a"), Err(KeyError::EmptySegment));
+        assert_eq!(object("/a%00b"), Err(KeyError::ControlCharacter));
+        assert_eq!(object("/a%0Ab"), Err(KeyError::ControlCharacter));
+        assert_eq!(object("/a%7Fb"), Err(KeyError::ControlCharacter));
+        assert_eq!(object("/a%C2%85b"), Err(KeyError::ControlCharacter), "C1 controls too");
+        assert_eq!(object("/a%zzb"), Err(KeyError::BadPercentEscape));
+        assert_eq!(object("/a%4"), Err(KeyError::BadPercentEscape));
+        assert_eq!(object("/%C3%28"), Err(KeyError::NotUtf8));
+    }
+
+    #[test]
+    fn key_length_limit_is_in_bytes() {
+        let at_limit = "a".repeat(MAX_KEY_BYTES);
+        assert_eq!(object(&format!("/{at_limit}")), Ok(at_limit));
+        assert_eq!(object(&format!("/{}", "a".repeat(MAX_KEY_BYTES + 1))), Err(KeyError::TooLong));
+        // 342 three-byte characters are 1026 bytes but only 342 chars.
+        let wide = "猫".repeat(342);
+        assert_eq!(object(&format!("/{}", encode_key(&wide))), Err(KeyError::TooLong));
+    }
+
+    #[test]
+    fn encoding_matches_sigv4_canonical_form() {
+        assert_eq!(encode_key("animation.gif"), "animation.gif");
+        assert_eq!(encode_key("my cat+dog%.gif"), "my%20cat%2Bdog%25.gif");
+        assert_eq!(encode_key("dir/sub dir/x~y_z-1.gif"), "dir/sub%20dir/x~y_z-1.gif");
+        assert_eq!(encode_key("café"), "caf%C3%A9");
+    }
+
+    #[test]
+    fn encoding_round_trips_through_route() {
+        for key in ["a b", "a+b", "100%", "日本/語.gif", "x=y&z", "#hash", "q?mark"] {
+            assert_eq!(object(&format!("/{}", encode_key(key))), Ok(key.to_string()));
+        }
+    }
+}

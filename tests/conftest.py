@@ -1,0 +1,190 @@
+"""Fixtures that start the real parts: a MinIO process, the seeder, and the built component
+served by a WASI HTTP host (wasmtime serve). Nothing here is mocked.
+
+Everything listens on 127.0.0.1 ports picked at run time, and every process is stopped at the end.
+"""
+import hashlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT / ".tools"
+MINIO_BIN = Path(os.environ.get("MINIO_BIN", TOOLS / "bin" / "minio"))
+WASMTIME_BIN = Path(os.environ.get("WASMTIME_BIN", TOOLS / "bin" / "wasmtime"))
+WASM_TOOLS_BIN = TOOLS / "bin" / "wasm-tools"
+SEEDER_BIN = ROOT / "target" / "release" / "seeder"
+COMPONENT = ROOT / "target" / "wasm32-wasip2" / "release" / "gif_gateway.wasm"
+COMPOSED = ROOT / "target" / "gif_gateway.wasmtime.wasm"
+GIF = ROOT / "assets" / "animation.gif"
+BUCKET = "gifs"
+GIF_KEY = "animation.gif"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+        except Exception as exc:  # noqa: BLE001 - retried until the deadline, then reported
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last!r})")
+
+
+def stop(proc: subprocess.Popen, sig=signal.SIGTERM, timeout: float = 15):
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_artifacts():
+    missing = [str(p) for p in (MINIO_BIN, WASMTIME_BIN, SEEDER_BIN, COMPONENT, COMPOSED) if not p.exists()]
+    if missing:
+        pytest.fail(f"build output missing (run `make test`, which builds first): {missing}")
+
+
+@dataclass
+class Credentials:
+    access_key: str
+    secret_key: str
+
+
+class Minio:
+    """A real MinIO server on a loopback port, restartable on the same port and data."""
+
+    def __init__(self, data_dir: Path, log_path: Path):
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.port = free_port()
+        self.console_port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.root = Credentials("root-" + secrets.token_hex(4), secrets.token_urlsafe(24))
+        self.proc = None
+
+    def start(self):
+        env = dict(
+            os.environ,
+            MINIO_ROOT_USER=self.root.access_key,
+            MINIO_ROOT_PASSWORD=self.root.secret_key,
+            MINIO_BROWSER="off",
+            # Lets the test read request counters without a bearer token; local test server only.
+            MINIO_PROMETHEUS_AUTH_TYPE="public",
+        )
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [str(MINIO_BIN), "server", "--quiet", "--address", f"127.0.0.1:{self.port}",
+             "--console-address", f"127.0.0.1:{self.console_port}", str(self.data_dir)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        wait_until(lambda: requests.get(f"{self.url}/minio/health/ready", timeout=1).ok, 60, "MinIO ready")
+
+    def stop(self):
+        if self.proc:
+            stop(self.proc)
+            self.proc = None
+
+    def s3(self, creds: Credentials):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3", endpoint_url=self.url, region_name="us-east-1",
+            aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, signature_version="s3v4"),
+        )
+
+    def get_requests_total(self) -> float:
+        """Sum of GetObject/HeadObject requests MinIO has counted (its own Prometheus metrics)."""
+        text = requests.get(f"{self.url}/minio/v2/metrics/node", timeout=5).text
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith("minio_s3_requests_total{") and ('api="getobject"' in line or 'api="headobject"' in line):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+
+@pytest.fixture(scope="session")
+def minio(tmp_path_factory):
+    base = tmp_path_factory.mktemp("minio")
+    server = Minio(base / "data", base / "minio.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+def run_seeder(minio: Minio, app: Credentials, root: Credentials = None, **overrides):
+    root = root or minio.root
+    env = dict(
+        os.environ,
+        MINIO_ENDPOINT=minio.url, MINIO_ROOT_USER=root.access_key, MINIO_ROOT_PASSWORD=root.secret_key,
+        BUCKET=BUCKET, OBJECT_KEY=GIF_KEY, OBJECT_FILE=str(GIF),
+        APP_ACCESS_KEY=app.access_key, APP_SECRET_KEY=app.secret_key, READY_TIMEOUT_SECS="20",
+    )
+    env.update(overrides)
+    return subprocess.run([str(SEEDER_BIN)], env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def app_credentials(minio):
+    creds = Credentials("gif-gateway-" + secrets.token_hex(4), secrets.token_urlsafe(24))
+    result = run_seeder(minio, creds)
+    assert result.returncode == 0, f"seeder failed:\n{result.stdout}\n{result.stderr}"
+    return creds
+
+
+class App:
+    def __init__(self, proc: subprocess.Popen, url: str, log_path: Path):
+        self.proc, self.url, self.log_path = proc, url, log_path
+
+    def get(self, path: str, **kwargs):
+        kwargs.setdefault("timeout", 30)
+        return requests.get(self.url + path, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(minio, app_credentials, tmp_path_factory):
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("app") / "app.log"
+    env = dict(
+        os.environ,
+        SPIN_VARIABLE_S3_ENDPOINT=minio.url,
+        SPIN_VARIABLE_S3_ACCESS_KEY=app_credentials.access_key,
+        SPIN_VARIABLE_S3_SECRET_KEY=app_credentials.secret_key,
+    )
+    cmd = [str(WASMTIME_BIN), "serve", "-S", "cli=y", "--addr", f"127.0.0.1:{port}"]
+    for name in ("SPIN_VARIABLE_S3_ENDPOINT", "SPIN_VARIABLE_S3_ACCESS_KEY", "SPIN_VARIABLE_S3_SECRET_KEY"):
+        cmd += ["--env", name]  # inherited by name, so no secret appears on a command line
+    cmd.append(str(COMPOSED))
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    app = App(proc, f"http://127.0.0.1:{port}", log_path)
+    wait_until(lambda: app.get("/", timeout=2).status_code == 200, 60, "the WASI host to serve the component")
+    yield app
+    stop(proc)

@@ -1,0 +1,31 @@
+"""The built component is a plain wasi:http 0.2 component that Spin 3 (SpinKube's shim) runs."""
+import re
+import subprocess
+
+from conftest import COMPONENT, COMPOSED, WASM_TOOLS_BIN
+
+
+def world_of(path):
+    wit = subprocess.run([str(WASM_TOOLS_BIN), "component", "wit", str(path)], capture_output=True, text=True, check=True).stdout
+    imports = set(re.findall(r"^\s*import ([\w:/.\-@]+);", wit, re.M))
+    exports = set(re.findall(r"^\s*export ([\w:/.\-@]+);", wit, re.M))
+    return imports, exports
+
+
+def test_component_exports_only_the_http_handler_and_imports_only_wasi_and_spin_variables():
+    imports, exports = world_of(COMPONENT)
+    assert exports == {"wasi:http/incoming-handler@0.2.0"}
+    assert "fermyon:spin/variables@2.0.0" in imports
+    assert "wasi:http/outgoing-handler@0.2.0" in imports
+    unexpected = {i for i in imports if not i.startswith("wasi:") and i != "fermyon:spin/variables@2.0.0"}
+    assert not unexpected, unexpected
+    # WASI 0.3 (spin-sdk 6+) would not run on Spin 3.6.
+    assert not [i for i in imports | exports if "@0.3" in i]
+
+
+def test_composition_only_adds_the_variables_provider():
+    imports, exports = world_of(COMPOSED)
+    assert exports == {"wasi:http/incoming-handler@0.2.0"}
+    assert not [i for i in imports if i.startswith("fermyon:")], "variables must be satisfied inside the composition"
+    # The served composition embeds the component unchanged.
+    assert COMPONENT.read_bytes() in COMPOSED.read_bytes()

@@ -1,0 +1,64 @@
+"""`make run`'s script on its own: starts everything, serves the GIF, stops cleanly, reuses data."""
+import os
+import signal
+import stat
+import subprocess
+from pathlib import Path
+
+import requests
+
+from conftest import GIF, ROOT, free_port, sha256, wait_until
+
+
+def start_stack(local_dir: Path):
+    env = dict(os.environ, LOCAL_DIR=str(local_dir), MINIO_PORT=str(free_port()),
+               MINIO_CONSOLE_PORT=str(free_port()), APP_PORT=str(free_port()), USE_SPIN="0")
+    proc = subprocess.Popen([str(ROOT / "scripts" / "local-stack.sh")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    stack_env = local_dir / "stack.env"
+    wait_until(lambda: stack_env.exists() or proc.poll() is not None, 120, "stack.env")
+    assert proc.poll() is None, proc.stdout.read()
+    values = dict(line.split("=", 1) for line in stack_env.read_text().splitlines())
+    return proc, values
+
+
+def stop_stack(proc):
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=30)
+    return proc.returncode, output
+
+
+def test_run_script_serves_stops_and_reuses_its_data(tmp_path):
+    local_dir = tmp_path / "local"
+    proc, values = start_stack(local_dir)
+    try:
+        assert set(values) >= {"APP_URL", "MINIO_URL", "BUCKET", "GIF_KEY"}
+        gif = requests.get(f"{values['APP_URL']}/{values['GIF_KEY']}", timeout=10)
+        assert gif.status_code == 200 and sha256(gif.content) == sha256(GIF.read_bytes())
+        assert requests.get(f"{values['MINIO_URL']}/{values['BUCKET']}/{values['GIF_KEY']}", timeout=5).status_code == 403
+    finally:
+        code, output = stop_stack(proc)
+    assert code in (0, 130), output
+    assert "The GIF is at" in output
+    secrets_file = local_dir / "secrets.env"
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    secrets = secrets_file.read_text()
+    for line in secrets.splitlines():
+        assert line.split("=", 1)[1] not in output, "a secret was printed"
+    # Everything stopped: the ports are free again and stack.env is gone.
+    for key in ("APP_URL", "MINIO_URL"):
+        try:
+            requests.get(values[key], timeout=1)
+            raise AssertionError(f"{values[key]} still answers after Ctrl-C")
+        except requests.ConnectionError:
+            pass
+    assert not (local_dir / "stack.env").exists()
+
+    # Second run: same credentials, same data, nothing to seed.
+    proc, values = start_stack(local_dir)
+    try:
+        assert requests.get(f"{values['APP_URL']}/{values['GIF_KEY']}", timeout=10).status_code == 200
+    finally:
+        code, output = stop_stack(proc)
+    assert secrets_file.read_text() == secrets
+    assert "seeded: 0 change" in output, output

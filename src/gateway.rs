@@ -9,7 +9,7 @@ use spin_sdk::wit::wasi::http0_2_0::types::RequestOptions;
 use wasi::io::streams::StreamError;
 
 use crate::config::{self, Config};
-use crate::headers::{self, HeaderList, Outcome};
+use crate::headers::{self, DeferredOutcome, HeaderList, Outcome};
 use crate::key::{self, Route};
 use crate::{page, signing};
 
@@ -45,7 +45,8 @@ pub fn serve(request: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn proxy_object(request: &IncomingRequest, out: ResponseOutparam, config: &Config, key: &str, head_only: bool) {
-    let upstream = match fetch(request, config, key, head_only) {
+    let (forwarded, deferred) = headers::plan_request_headers(&request.headers().entries());
+    let upstream = match fetch(forwarded, config, key, head_only) {
         Ok(response) => response,
         Err(reason) => {
             eprintln!("gif-gateway: object store request failed: {reason}");
@@ -54,7 +55,18 @@ fn proxy_object(request: &IncomingRequest, out: ResponseOutparam, config: &Confi
     };
     let status = upstream.status();
     match headers::classify(status) {
-        Outcome::PassThrough => stream_response(upstream, out, status, key, head_only),
+        Outcome::PassThrough => {
+            let headers = headers::response_headers(status, &upstream.headers().entries(), key);
+            match deferred.filter(|_| status == 200).map(|d| headers::apply_deferred_range(&d, &headers)) {
+                None | Some(DeferredOutcome::Full) => stream_response(upstream, out, status, &headers, None, head_only),
+                Some(DeferredOutcome::Partial { first, last, headers }) => {
+                    stream_response(upstream, out, 206, &headers, Some((first, last)), head_only)
+                }
+                Some(DeferredOutcome::Unsatisfiable { content_range }) => {
+                    respond_text(out, 416, "range not satisfiable\n", &[("content-range", &content_range)], head_only)
+                }
+            }
+        }
         Outcome::RangeNotSatisfiable => {
             let content_range = headers::unsatisfied_content_range(&read_error_body(upstream));
             let extra: Vec<(&str, &str)> = content_range.iter().map(|v| ("content-range", v.as_str())).collect();
@@ -74,12 +86,12 @@ fn proxy_object(request: &IncomingRequest, out: ResponseOutparam, config: &Confi
 }
 
 /// Sends the signed request and waits for the response head.
-fn fetch(request: &IncomingRequest, config: &Config, key: &str, head_only: bool) -> Result<IncomingResponse, String> {
+fn fetch(forwarded: HeaderList, config: &Config, key: &str, head_only: bool) -> Result<IncomingResponse, String> {
     let method = if head_only { "HEAD" } else { "GET" };
     let url = config.object_url(key);
     let signed = signing::sign_s3_request(method, &url, &[], &config.access_key, &config.secret_key, &config.region, SystemTime::now())
         .map_err(|e| format!("signing failed: {e}"))?;
-    let mut list: HeaderList = headers::forwarded_request_headers(&request.headers().entries());
+    let mut list = forwarded;
     list.extend(signed.into_iter().map(|(name, value)| (name.to_string(), value.into_bytes())));
     let fields = Fields::from_list(&list).map_err(|e| format!("invalid header: {e:?}"))?;
 
@@ -113,9 +125,10 @@ fn fetch(request: &IncomingRequest, config: &Config, key: &str, head_only: bool)
     }
 }
 
-fn stream_response(upstream: IncomingResponse, out: ResponseOutparam, status: u16, key: &str, head_only: bool) {
-    let headers = headers::response_headers(status, &upstream.headers().entries(), key);
-    let Some((response, body)) = new_response(status, &headers) else {
+/// Sends the response head, then moves the body from MinIO to the client. `window` limits it to
+/// the inclusive byte range the gateway applies itself (see `plan_request_headers`).
+fn stream_response(upstream: IncomingResponse, out: ResponseOutparam, status: u16, headers: &[(String, Vec<u8>)], window: Option<(u64, u64)>, head_only: bool) {
+    let Some((response, body)) = new_response(status, headers) else {
         return;
     };
     out.set(response);
@@ -125,9 +138,19 @@ fn stream_response(upstream: IncomingResponse, out: ResponseOutparam, status: u1
     }
     let Ok(incoming_body) = upstream.consume() else { return };
     let (Ok(input), Ok(output)) = (incoming_body.stream(), body.write()) else { return };
-    loop {
-        match output.blocking_splice(&input, SPLICE_CHUNK) {
-            Ok(_) => {}
+    let (mut to_skip, mut remaining) = match window {
+        Some((first, last)) => (first, last - first + 1),
+        None => (0, u64::MAX),
+    };
+    while to_skip > 0 {
+        match input.blocking_skip(to_skip) {
+            Ok(skipped) => to_skip -= skipped,
+            Err(_) => return,
+        }
+    }
+    while remaining > 0 {
+        match output.blocking_splice(&input, SPLICE_CHUNK.min(remaining)) {
+            Ok(moved) => remaining -= moved,
             Err(StreamError::Closed) => break,
             Err(StreamError::LastOperationFailed(e)) => {
                 // Dropping the body without finishing it tells the host the response is

@@ -1,0 +1,558 @@
+//! Input: environment variables, secrets optionally read from `<NAME>_FILE`.
+//!
+//! Everything is validated before MinIO is contacted, and all problems are reported at once
+//! (on one line) so a misconfigured Job fails on its first run with the full list.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::s3::TlsRoots;
+use crate::secret::Secret;
+
+pub const DEFAULT_BUCKET: &str = "gifs";
+pub const DEFAULT_OBJECT_KEY: &str = "animation.gif";
+pub const DEFAULT_POLICY_NAME: &str = "gif-gateway-read";
+pub const DEFAULT_REGION: &str = "us-east-1";
+pub const DEFAULT_READY_TIMEOUT_SECS: u64 = 60;
+
+// MinIO's own limits (internal/auth/credentials.go): shorter keys are refused by add-user,
+// and a server whose root keys are shorter does not start, so such input can never work.
+const MIN_ACCESS_KEY_LEN: usize = 3;
+const MIN_SECRET_KEY_LEN: usize = 8;
+const MAX_OBJECT_KEY_LEN: usize = 1024;
+
+/// Scheme and authority of the MinIO server; requests use path-style URLs under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    scheme: String,
+    /// `host[:port]`, with a default port dropped: the SigV4 signer drops it from the signed
+    /// Host header, so the Host the client sends must not carry it either.
+    authority: String,
+}
+
+impl Endpoint {
+    pub fn parse(value: &str) -> std::result::Result<Self, String> {
+        let value = value.trim();
+        // Userinfo may hold a password: never echo such a value back.
+        if value.contains('@') {
+            return Err(
+                "must not contain user information (use MINIO_ROOT_USER/MINIO_ROOT_PASSWORD)"
+                    .into(),
+            );
+        }
+        let uri: http::Uri = value.parse().map_err(|_| {
+            format!("is not a valid URL: {value:?} (expected e.g. http://127.0.0.1:9000)")
+        })?;
+        let scheme = match uri.scheme_str() {
+            Some(s) if s.eq_ignore_ascii_case("http") => "http",
+            Some(s) if s.eq_ignore_ascii_case("https") => "https",
+            _ => {
+                return Err(format!(
+                    "must start with http:// or https:// (got {value:?})"
+                ))
+            }
+        };
+        let host = uri.host().unwrap_or_default();
+        if host.is_empty() {
+            return Err(format!("has no host (got {value:?})"));
+        }
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err(format!(
+                "must be just {scheme}://host[:port], without a path or query (got {value:?})"
+            ));
+        }
+        let authority = match uri.port_u16() {
+            Some(0) => return Err(format!("has an invalid port (got {value:?})")),
+            Some(80) if scheme == "http" => host.to_ascii_lowercase(),
+            Some(443) if scheme == "https" => host.to_ascii_lowercase(),
+            Some(port) => format!("{}:{port}", host.to_ascii_lowercase()),
+            None => host.to_ascii_lowercase(),
+        };
+        Ok(Endpoint {
+            scheme: scheme.to_string(),
+            authority,
+        })
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.authority)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme, self.authority)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub endpoint: Endpoint,
+    pub root_user: String,
+    pub root_password: Secret,
+    pub bucket: String,
+    pub object_key: String,
+    pub object_file: PathBuf,
+    pub app_access_key: String,
+    pub app_secret_key: Secret,
+    pub policy_name: String,
+    pub region: String,
+    pub ready_timeout: Duration,
+    /// From `MINIO_CA_FILE`; None trusts the public web PKI roots.
+    pub tls_roots: Option<TlsRoots>,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
+    }
+
+    /// `lookup` stands in for the environment so the rules are testable without mutating it.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut problems: Vec<String> = Vec::new();
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let endpoint = match get("MINIO_ENDPOINT") {
+            None => {
+                problems.push("MINIO_ENDPOINT is required (e.g. http://127.0.0.1:9000)".into());
+                None
+            }
+            Some(v) => match Endpoint::parse(&v) {
+                Ok(e) => Some(e),
+                Err(why) => {
+                    problems.push(format!("MINIO_ENDPOINT {why}"));
+                    None
+                }
+            },
+        };
+
+        let root_user = secret_input(&lookup, "MINIO_ROOT_USER", &mut problems);
+        let root_password = secret_input(&lookup, "MINIO_ROOT_PASSWORD", &mut problems);
+        let app_access_key = secret_input(&lookup, "APP_ACCESS_KEY", &mut problems);
+        let app_secret_key = secret_input(&lookup, "APP_SECRET_KEY", &mut problems);
+
+        if let Some(u) = &root_user {
+            if let Err(why) = check_access_key(u) {
+                problems.push(format!("MINIO_ROOT_USER {why}"));
+            }
+        }
+        if let Some(p) = &root_password {
+            if p.len() < MIN_SECRET_KEY_LEN {
+                problems.push(format!(
+                    "MINIO_ROOT_PASSWORD must be at least {MIN_SECRET_KEY_LEN} characters (MinIO refuses shorter ones)"
+                ));
+            }
+        }
+        if let Some(k) = &app_access_key {
+            if let Err(why) = check_access_key(k) {
+                problems.push(format!("APP_ACCESS_KEY {why}"));
+            } else if root_user.as_deref() == Some(k.as_str()) {
+                problems.push("APP_ACCESS_KEY must differ from MINIO_ROOT_USER".into());
+            }
+        }
+        if let Some(s) = &app_secret_key {
+            if s.len() < MIN_SECRET_KEY_LEN {
+                problems.push(format!(
+                    "APP_SECRET_KEY must be at least {MIN_SECRET_KEY_LEN} characters (MinIO refuses shorter ones)"
+                ));
+            }
+        }
+
+        let bucket = get("BUCKET").unwrap_or_else(|| DEFAULT_BUCKET.into());
+        if let Err(why) = check_bucket_name(&bucket) {
+            problems.push(format!("BUCKET {bucket:?} {why}"));
+        }
+        let object_key = get("OBJECT_KEY").unwrap_or_else(|| DEFAULT_OBJECT_KEY.into());
+        if let Err(why) = check_object_key(&object_key) {
+            problems.push(format!("OBJECT_KEY {object_key:?} {why}"));
+        }
+        let object_file = get("OBJECT_FILE").map(PathBuf::from);
+        if object_file.is_none() {
+            problems.push("OBJECT_FILE is required (path of the GIF to upload)".into());
+        }
+
+        let policy_name = get("APP_POLICY_NAME").unwrap_or_else(|| DEFAULT_POLICY_NAME.into());
+        if policy_name.trim() != policy_name || policy_name.contains(',') {
+            problems.push(format!(
+                "APP_POLICY_NAME {policy_name:?} must not contain commas or leading/trailing spaces"
+            ));
+        }
+        let region = get("MINIO_REGION").unwrap_or_else(|| DEFAULT_REGION.into());
+        if region.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            problems.push(format!("MINIO_REGION {region:?} must not contain spaces"));
+        }
+
+        let ready_timeout = match get("READY_TIMEOUT_SECS") {
+            None => Some(Duration::from_secs(DEFAULT_READY_TIMEOUT_SECS)),
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) if (1..=3600).contains(&n) => Some(Duration::from_secs(n)),
+                _ => {
+                    problems.push(format!(
+                        "READY_TIMEOUT_SECS must be a whole number of seconds between 1 and 3600 (got {v:?})"
+                    ));
+                    None
+                }
+            },
+        };
+
+        let tls_roots = get("MINIO_CA_FILE").and_then(|path| {
+            let loaded = std::fs::read(path.trim())
+                .map_err(|e| format!("cannot read {path:?} ({e})"))
+                .and_then(|pem| TlsRoots::from_pem(&pem).map_err(|why| format!("{path:?} {why}")));
+            loaded
+                .map_err(|why| problems.push(format!("MINIO_CA_FILE {why}")))
+                .ok()
+        });
+
+        match (
+            endpoint,
+            root_user,
+            root_password,
+            object_file,
+            app_access_key,
+            app_secret_key,
+            ready_timeout,
+        ) {
+            (
+                Some(endpoint),
+                Some(root_user),
+                Some(root_password),
+                Some(object_file),
+                Some(app_access_key),
+                Some(app_secret_key),
+                Some(ready_timeout),
+            ) if problems.is_empty() => Ok(Config {
+                endpoint,
+                root_user,
+                root_password: Secret::new(root_password),
+                bucket,
+                object_key,
+                object_file,
+                app_access_key,
+                app_secret_key: Secret::new(app_secret_key),
+                policy_name,
+                region,
+                ready_timeout,
+                tls_roots,
+            }),
+            _ => Err(Error::new(problems.join("; "))),
+        }
+    }
+}
+
+/// Reads `NAME` or the trimmed content of the file named by `NAME_FILE` (how Kubernetes
+/// mounts Secrets). Messages name the variable and the file, never the value.
+fn secret_input(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    problems: &mut Vec<String>,
+) -> Option<String> {
+    let direct = lookup(name).filter(|v| !v.is_empty());
+    let file_var = format!("{name}_FILE");
+    let file = lookup(&file_var).filter(|v| !v.trim().is_empty());
+    match (direct, file) {
+        (Some(_), Some(_)) => {
+            problems.push(format!("set only one of {name} and {file_var}"));
+            None
+        }
+        (Some(v), None) => Some(v),
+        (None, Some(path)) => match std::fs::read_to_string(path.trim()) {
+            Ok(content) => {
+                let value = content.trim().to_string();
+                if value.is_empty() {
+                    problems.push(format!("{file_var}: file {path:?} is empty"));
+                    None
+                } else {
+                    Some(value)
+                }
+            }
+            Err(e) => {
+                problems.push(format!("{file_var}: cannot read {path:?} ({e})"));
+                None
+            }
+        },
+        (None, None) => {
+            problems.push(format!("{name} (or {file_var}) is required"));
+            None
+        }
+    }
+}
+
+fn check_access_key(key: &str) -> std::result::Result<(), String> {
+    if key.len() < MIN_ACCESS_KEY_LEN {
+        return Err(format!(
+            "must be at least {MIN_ACCESS_KEY_LEN} characters (MinIO refuses shorter ones)"
+        ));
+    }
+    if key.contains(['=', ',']) {
+        return Err("must not contain '=' or ','".into());
+    }
+    if key.trim() != key || key.chars().any(char::is_control) {
+        return Err("must not contain leading/trailing spaces or control characters".into());
+    }
+    Ok(())
+}
+
+/// S3 bucket naming rules as MinIO enforces them for new buckets.
+pub fn check_bucket_name(name: &str) -> std::result::Result<(), String> {
+    if !(3..=63).contains(&name.len()) {
+        return Err("must be 3 to 63 characters long".into());
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        return Err("may only contain lowercase letters, digits, '.' and '-'".into());
+    }
+    let first = name.as_bytes()[0];
+    let last = name.as_bytes()[name.len() - 1];
+    if !first.is_ascii_alphanumeric() || !last.is_ascii_alphanumeric() {
+        return Err("must start and end with a letter or digit".into());
+    }
+    if name.contains("..") || name.contains(".-") || name.contains("-.") {
+        return Err("must not contain '..', '.-' or '-.'".into());
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err("must not be formatted as an IP address".into());
+    }
+    Ok(())
+}
+
+pub fn check_object_key(key: &str) -> std::result::Result<(), String> {
+    if key.is_empty() || key.len() > MAX_OBJECT_KEY_LEN {
+        return Err(format!("must be 1 to {MAX_OBJECT_KEY_LEN} bytes long"));
+    }
+    if key.starts_with('/') || key.ends_with('/') {
+        return Err("must not start or end with '/'".into());
+    }
+    // MinIO stores objects as paths on disk and refuses these segments.
+    if key
+        .split('/')
+        .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+    {
+        return Err("must not contain empty, '.' or '..' path segments".into());
+    }
+    if key.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn base() -> HashMap<&'static str, String> {
+        HashMap::from([
+            ("MINIO_ENDPOINT", "http://127.0.0.1:9000".to_string()),
+            ("MINIO_ROOT_USER", "minioadmin".to_string()),
+            ("MINIO_ROOT_PASSWORD", "root-password-123".to_string()),
+            ("OBJECT_FILE", "/tmp/a.gif".to_string()),
+            ("APP_ACCESS_KEY", "gif-gateway".to_string()),
+            ("APP_SECRET_KEY", "app-secret-456".to_string()),
+        ])
+    }
+
+    fn load(vars: &HashMap<&'static str, String>) -> Result<Config> {
+        Config::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = load(&base()).unwrap();
+        assert_eq!(c.endpoint.base_url(), "http://127.0.0.1:9000");
+        assert_eq!(c.bucket, "gifs");
+        assert_eq!(c.object_key, "animation.gif");
+        assert_eq!(c.policy_name, "gif-gateway-read");
+        assert_eq!(c.region, "us-east-1");
+        assert_eq!(c.ready_timeout, Duration::from_secs(60));
+        assert_eq!(c.app_secret_key.expose(), "app-secret-456");
+        assert!(c.tls_roots.is_none());
+    }
+
+    #[test]
+    fn ca_file_problems_are_named() {
+        let mut v = base();
+        v.insert("MINIO_CA_FILE", "/nonexistent/ca.pem".into());
+        let err = load(&v).unwrap_err().to_string();
+        assert!(
+            err.starts_with("MINIO_CA_FILE cannot read \"/nonexistent/ca.pem\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let shown = format!("{:?}", load(&base()).unwrap());
+        assert!(!shown.contains("root-password-123"), "{shown}");
+        assert!(!shown.contains("app-secret-456"), "{shown}");
+    }
+
+    #[test]
+    fn missing_variables_are_all_named() {
+        let err = load(&HashMap::new()).unwrap_err().to_string();
+        for name in [
+            "MINIO_ENDPOINT",
+            "MINIO_ROOT_USER",
+            "MINIO_ROOT_PASSWORD",
+            "APP_ACCESS_KEY",
+            "APP_SECRET_KEY",
+            "OBJECT_FILE",
+        ] {
+            assert!(err.contains(name), "{name} not in {err}");
+        }
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn short_keys_are_rejected_without_echoing_them() {
+        let mut v = base();
+        v.insert("APP_SECRET_KEY", "x7y9z".into());
+        v.insert("APP_ACCESS_KEY", "ab".into());
+        let err = load(&v).unwrap_err().to_string();
+        assert!(
+            err.contains("APP_SECRET_KEY must be at least 8 characters"),
+            "{err}"
+        );
+        assert!(
+            err.contains("APP_ACCESS_KEY must be at least 3 characters"),
+            "{err}"
+        );
+        assert!(!err.contains("x7y9z"), "{err}");
+    }
+
+    #[test]
+    fn app_key_must_differ_from_root() {
+        let mut v = base();
+        v.insert("APP_ACCESS_KEY", "minioadmin".into());
+        let err = load(&v).unwrap_err().to_string();
+        assert!(
+            err.contains("APP_ACCESS_KEY must differ from MINIO_ROOT_USER"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secrets_can_come_from_files() {
+        let dir = std::env::temp_dir().join(format!("seeder-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("secret");
+        std::fs::write(&path, "  from-a-file-789\n").unwrap();
+        let mut v = base();
+        v.remove("APP_SECRET_KEY");
+        v.insert("APP_SECRET_KEY_FILE", path.display().to_string());
+        assert_eq!(load(&v).unwrap().app_secret_key.expose(), "from-a-file-789");
+
+        v.insert("APP_SECRET_KEY", "also-direct-123".into());
+        let err = load(&v).unwrap_err().to_string();
+        assert!(
+            err.contains("set only one of APP_SECRET_KEY and APP_SECRET_KEY_FILE"),
+            "{err}"
+        );
+
+        v.remove("APP_SECRET_KEY");
+        v.insert(
+            "APP_SECRET_KEY_FILE",
+            dir.join("absent").display().to_string(),
+        );
+        let err = load(&v).unwrap_err().to_string();
+        assert!(err.starts_with("APP_SECRET_KEY_FILE: cannot read"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn endpoint_forms() {
+        let ok = |s: &str| Endpoint::parse(s).unwrap().base_url();
+        assert_eq!(ok("http://127.0.0.1:9000"), "http://127.0.0.1:9000");
+        assert_eq!(ok("http://127.0.0.1:9000/"), "http://127.0.0.1:9000");
+        assert_eq!(ok("https://MinIO.example:443"), "https://minio.example");
+        assert_eq!(ok("http://minio:80"), "http://minio");
+        assert_eq!(ok("https://minio:9000"), "https://minio:9000");
+        assert_eq!(ok("http://[::1]:9000"), "http://[::1]:9000");
+        for bad in [
+            "127.0.0.1:9000",
+            "ftp://host",
+            "http://",
+            "http://host:9000/bucket",
+            "http://host:9000?x=1",
+            "not a url",
+            "http://host:0",
+        ] {
+            assert!(Endpoint::parse(bad).is_err(), "{bad} accepted");
+        }
+        let err = Endpoint::parse("http://user:pa55word@host").unwrap_err();
+        assert!(!err.contains("pa55word"), "{err}");
+    }
+
+    #[test]
+    fn bad_endpoint_is_named() {
+        let mut v = base();
+        v.insert("MINIO_ENDPOINT", "localhost:9000".into());
+        let err = load(&v).unwrap_err().to_string();
+        assert!(
+            err.starts_with("MINIO_ENDPOINT must start with http:// or https://"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bucket_names() {
+        for ok in ["gifs", "abc", "my-bucket.v2", "0bucket9"] {
+            assert!(check_bucket_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "Gifs",
+            "-gifs",
+            "gifs-",
+            "gi..fs",
+            "gi.-fs",
+            "gi_fs",
+            "192.168.1.1",
+            &"a".repeat(64),
+        ] {
+            assert!(check_bucket_name(bad).is_err(), "{bad} accepted");
+        }
+        let mut v = base();
+        v.insert("BUCKET", "Bad_Bucket".into());
+        assert!(load(&v)
+            .unwrap_err()
+            .to_string()
+            .starts_with("BUCKET \"Bad_Bucket\""));
+    }
+
+    #[test]
+    fn object_keys() {
+        for ok in [
+            "animation.gif",
+            "a/b/c.gif",
+            "with space+plus.gif",
+            "ünïcode.gif",
+        ] {
+            assert!(check_object_key(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "/abs.gif", "dir/", "a//b", "a/../b", "./a"] {
+            assert!(check_object_key(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn ready_timeout_parsing() {
+        let mut v = base();
+        v.insert("READY_TIMEOUT_SECS", "2".into());
+        assert_eq!(load(&v).unwrap().ready_timeout, Duration::from_secs(2));
+        for bad in ["0", "-1", "abc", "1.5", "99999"] {
+            v.insert("READY_TIMEOUT_SECS", bad.into());
+            assert!(
+                load(&v)
+                    .unwrap_err()
+                    .to_string()
+                    .starts_with("READY_TIMEOUT_SECS"),
+                "{bad}"
+            );
+        }
+    }
+}

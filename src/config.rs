@@ -9,13 +9,34 @@ pub struct Variable {
     pub default: Option<&'static str>,
 }
 
-pub const S3_ENDPOINT: Variable = Variable { name: "s3_endpoint", default: None };
-pub const S3_BUCKET: Variable = Variable { name: "s3_bucket", default: Some("gifs") };
-pub const S3_REGION: Variable = Variable { name: "s3_region", default: Some("us-east-1") };
-pub const S3_ACCESS_KEY: Variable = Variable { name: "s3_access_key", default: None };
-pub const S3_SECRET_KEY: Variable = Variable { name: "s3_secret_key", default: None };
-pub const INDEX_OBJECT: Variable = Variable { name: "index_object", default: Some("animation.gif") };
-pub const S3_TIMEOUT_MS: Variable = Variable { name: "s3_timeout_ms", default: Some("1500") };
+pub const S3_ENDPOINT: Variable = Variable {
+    name: "s3_endpoint",
+    default: None,
+};
+pub const S3_BUCKET: Variable = Variable {
+    name: "s3_bucket",
+    default: Some("gifs"),
+};
+pub const S3_REGION: Variable = Variable {
+    name: "s3_region",
+    default: Some("us-east-1"),
+};
+pub const S3_ACCESS_KEY: Variable = Variable {
+    name: "s3_access_key",
+    default: None,
+};
+pub const S3_SECRET_KEY: Variable = Variable {
+    name: "s3_secret_key",
+    default: None,
+};
+pub const INDEX_OBJECT: Variable = Variable {
+    name: "index_object",
+    default: Some("animation.gif"),
+};
+pub const S3_TIMEOUT_MS: Variable = Variable {
+    name: "s3_timeout_ms",
+    default: Some("1500"),
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -85,29 +106,43 @@ impl Config {
     /// Builds the configuration from a lookup that returns `None` for unset variables.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |var: &Variable| -> Result<String, ConfigError> {
-            match lookup(var.name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+            match lookup(var.name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+            {
                 Some(value) => Ok(value),
-                None => var
-                    .default
-                    .map(str::to_string)
-                    .ok_or(ConfigError { variable: var.name, problem: "is required but not set" }),
+                None => var.default.map(str::to_string).ok_or(ConfigError {
+                    variable: var.name,
+                    problem: "is required but not set",
+                }),
             }
         };
-        let endpoint = parse_endpoint(&get(&S3_ENDPOINT)?)
-            .ok_or(ConfigError { variable: S3_ENDPOINT.name, problem: "must look like http://host:port" })?;
+        let endpoint = parse_endpoint(&get(&S3_ENDPOINT)?).ok_or(ConfigError {
+            variable: S3_ENDPOINT.name,
+            problem: "must look like http://host:port",
+        })?;
         let bucket = get(&S3_BUCKET)?;
         if !valid_bucket_name(&bucket) {
-            return Err(ConfigError { variable: S3_BUCKET.name, problem: "is not a valid S3 bucket name" });
+            return Err(ConfigError {
+                variable: S3_BUCKET.name,
+                problem: "is not a valid S3 bucket name",
+            });
         }
         let index_object = get(&INDEX_OBJECT)?;
         if crate::key::validate_key(&index_object).is_err() {
-            return Err(ConfigError { variable: INDEX_OBJECT.name, problem: "is not a valid object key" });
+            return Err(ConfigError {
+                variable: INDEX_OBJECT.name,
+                problem: "is not a valid object key",
+            });
         }
         let timeout_ms = get(&S3_TIMEOUT_MS)?
             .parse::<u64>()
             .ok()
             .filter(|ms| (100..=60_000).contains(ms))
-            .ok_or(ConfigError { variable: S3_TIMEOUT_MS.name, problem: "must be milliseconds between 100 and 60000" })?;
+            .ok_or(ConfigError {
+                variable: S3_TIMEOUT_MS.name,
+                problem: "must be milliseconds between 100 and 60000",
+            })?;
         Ok(Config {
             endpoint,
             bucket,
@@ -119,10 +154,10 @@ impl Config {
         })
     }
 
-    /// Path-style URL of an object: virtual-host style would need per-bucket DNS that MinIO
-    /// deployments rarely have.
+    /// Path-style URL of an object.
     pub fn object_url(&self, key: &str) -> String {
-        self.endpoint.url(&format!("/{}/{}", self.bucket, crate::key::encode_key(key)))
+        self.endpoint
+            .url(&s3_request::object_path(&self.bucket, key))
     }
 }
 
@@ -135,17 +170,23 @@ pub fn parse_endpoint(value: &str) -> Option<Endpoint> {
         _ => return None,
     };
     let authority = rest.strip_suffix('/').unwrap_or(rest);
-    let bad_char = |c: char| matches!(c, '/' | '?' | '#' | '@' | '%') || c.is_whitespace() || c.is_control();
+    let bad_char =
+        |c: char| matches!(c, '/' | '?' | '#' | '@' | '%') || c.is_whitespace() || c.is_control();
     if authority.is_empty() || authority.contains(bad_char) || authority.starts_with(':') {
         return None;
     }
-    Some(Endpoint { scheme, authority: authority.to_string() })
+    Some(Endpoint {
+        scheme,
+        authority: authority.to_string(),
+    })
 }
 
 /// S3's bucket naming rules (the subset MinIO enforces for path-style access).
 pub fn valid_bucket_name(name: &str) -> bool {
     (3..=63).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && name.as_bytes()[0].is_ascii_alphanumeric()
         && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
         && !name.contains("..")
@@ -157,44 +198,98 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
-    const REQUIRED: [(&str, &str); 3] =
-        [("s3_endpoint", "http://127.0.0.1:9000"), ("s3_access_key", "gateway"), ("s3_secret_key", "s3cr3t-value")];
+    const REQUIRED: [(&str, &str); 3] = [
+        ("s3_endpoint", "http://127.0.0.1:9000"),
+        ("s3_access_key", "gateway"),
+        ("s3_secret_key", "s3cr3t-value"),
+    ];
 
     #[test]
     fn defaults_fill_optional_variables() {
         let c = config(&REQUIRED).unwrap();
-        assert_eq!(c.endpoint, Endpoint { scheme: Scheme::Http, authority: "127.0.0.1:9000".into() });
-        assert_eq!((c.bucket.as_str(), c.region.as_str(), c.index_object.as_str()), ("gifs", "us-east-1", "animation.gif"));
+        assert_eq!(
+            c.endpoint,
+            Endpoint {
+                scheme: Scheme::Http,
+                authority: "127.0.0.1:9000".into()
+            }
+        );
+        assert_eq!(
+            (
+                c.bucket.as_str(),
+                c.region.as_str(),
+                c.index_object.as_str()
+            ),
+            ("gifs", "us-east-1", "animation.gif")
+        );
         assert_eq!(c.timeout_ms, 1500);
-        assert_eq!(c.object_url("my cat.gif"), "http://127.0.0.1:9000/gifs/my%20cat.gif");
+        assert_eq!(
+            c.object_url("my cat.gif"),
+            "http://127.0.0.1:9000/gifs/my%20cat.gif"
+        );
     }
 
     #[test]
     fn missing_credentials_name_the_variable() {
         let err = config(&REQUIRED[..2]).unwrap_err();
-        assert_eq!(err, ConfigError { variable: "s3_secret_key", problem: "is required but not set" });
-        let err = config(&[("s3_endpoint", "http://m:9000"), ("s3_access_key", "a"), ("s3_secret_key", "  ")]).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError {
+                variable: "s3_secret_key",
+                problem: "is required but not set"
+            }
+        );
+        let err = config(&[
+            ("s3_endpoint", "http://m:9000"),
+            ("s3_access_key", "a"),
+            ("s3_secret_key", "  "),
+        ])
+        .unwrap_err();
         assert_eq!(err.variable, "s3_secret_key", "blank counts as unset");
     }
 
     #[test]
     fn debug_output_hides_credentials() {
         let shown = format!("{:?}", config(&REQUIRED).unwrap());
-        assert!(!shown.contains("s3cr3t-value") && !shown.contains("gateway\""), "{shown}");
+        assert!(
+            !shown.contains("s3cr3t-value") && !shown.contains("gateway\""),
+            "{shown}"
+        );
     }
 
     #[test]
     fn endpoints_are_validated() {
-        assert_eq!(parse_endpoint("https://minio.example:443/").unwrap().authority, "minio.example:443");
+        assert_eq!(
+            parse_endpoint("https://minio.example:443/")
+                .unwrap()
+                .authority,
+            "minio.example:443"
+        );
         assert_eq!(parse_endpoint("HTTP://minio").unwrap().scheme, Scheme::Http);
-        for bad in ["minio:9000", "ftp://minio", "http://", "http://a/b", "http://u:p@minio", "http://a b", "http://:9000"] {
+        for bad in [
+            "minio:9000",
+            "ftp://minio",
+            "http://",
+            "http://a/b",
+            "http://u:p@minio",
+            "http://a b",
+            "http://:9000",
+        ] {
             assert!(parse_endpoint(bad).is_none(), "{bad} accepted");
         }
-        let err = config(&[("s3_endpoint", "minio:9000"), ("s3_access_key", "a"), ("s3_secret_key", "b")]).unwrap_err();
+        let err = config(&[
+            ("s3_endpoint", "minio:9000"),
+            ("s3_access_key", "a"),
+            ("s3_secret_key", "b"),
+        ])
+        .unwrap_err();
         assert_eq!(err.variable, "s3_endpoint");
     }
 

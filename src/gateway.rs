@@ -3,7 +3,10 @@
 
 use std::time::SystemTime;
 
-use spin_sdk::http::{Fields, IncomingRequest, IncomingResponse, Method, OutgoingBody, OutgoingRequest, OutgoingResponse, ResponseOutparam, Scheme};
+use spin_sdk::http::{
+    Fields, IncomingRequest, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
+    OutgoingResponse, ResponseOutparam, Scheme,
+};
 use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
 use spin_sdk::wit::wasi::http0_2_0::types::RequestOptions;
 use wasi::io::streams::StreamError;
@@ -11,7 +14,7 @@ use wasi::io::streams::StreamError;
 use crate::config::{self, Config};
 use crate::headers::{self, DeferredOutcome, HeaderList, Outcome};
 use crate::key::{self, Route};
-use crate::{page, signing};
+use crate::page;
 
 /// Bytes moved per splice call: large enough to keep syscalls rare, small enough to keep the
 /// component's memory flat however big the object is.
@@ -25,7 +28,15 @@ pub fn serve(request: IncomingRequest, out: ResponseOutparam) {
     let head_only = match request.method() {
         Method::Get => false,
         Method::Head => true,
-        _ => return respond_text(out, 405, "method not allowed\n", &[("allow", "GET, HEAD")], false),
+        _ => {
+            return respond_text(
+                out,
+                405,
+                "method not allowed\n",
+                &[("allow", "GET, HEAD")],
+                false,
+            )
+        }
     };
     let route = match key::route(&request.path_with_query().unwrap_or_default()) {
         Ok(route) => route,
@@ -39,12 +50,24 @@ pub fn serve(request: IncomingRequest, out: ResponseOutparam) {
         }
     };
     match route {
-        Route::Index => respond_bytes(out, 200, &page::PAGE_HEADERS, page::index_html(&config.index_object).as_bytes(), head_only),
+        Route::Index => respond_bytes(
+            out,
+            200,
+            &page::PAGE_HEADERS,
+            page::index_html(&config.index_object).as_bytes(),
+            head_only,
+        ),
         Route::Object(key) => proxy_object(&request, out, &config, &key, head_only),
     }
 }
 
-fn proxy_object(request: &IncomingRequest, out: ResponseOutparam, config: &Config, key: &str, head_only: bool) {
+fn proxy_object(
+    request: &IncomingRequest,
+    out: ResponseOutparam,
+    config: &Config,
+    key: &str,
+    head_only: bool,
+) {
     let (forwarded, deferred) = headers::plan_request_headers(&request.headers().entries());
     let upstream = match fetch(forwarded, config, key, head_only) {
         Ok(response) => response,
@@ -57,19 +80,33 @@ fn proxy_object(request: &IncomingRequest, out: ResponseOutparam, config: &Confi
     match headers::classify(status) {
         Outcome::PassThrough => {
             let headers = headers::response_headers(status, &upstream.headers().entries(), key);
-            match deferred.filter(|_| status == 200).map(|d| headers::apply_deferred_range(&d, &headers)) {
-                None | Some(DeferredOutcome::Full) => stream_response(upstream, out, status, &headers, None, head_only),
-                Some(DeferredOutcome::Partial { first, last, headers }) => {
-                    stream_response(upstream, out, 206, &headers, Some((first, last)), head_only)
+            match deferred
+                .filter(|_| status == 200)
+                .map(|d| headers::apply_deferred_range(&d, &headers))
+            {
+                None | Some(DeferredOutcome::Full) => {
+                    stream_response(upstream, out, status, &headers, None, head_only)
                 }
-                Some(DeferredOutcome::Unsatisfiable { content_range }) => {
-                    respond_text(out, 416, "range not satisfiable\n", &[("content-range", &content_range)], head_only)
-                }
+                Some(DeferredOutcome::Partial {
+                    first,
+                    last,
+                    headers,
+                }) => stream_response(upstream, out, 206, &headers, Some((first, last)), head_only),
+                Some(DeferredOutcome::Unsatisfiable { content_range }) => respond_text(
+                    out,
+                    416,
+                    "range not satisfiable\n",
+                    &[("content-range", &content_range)],
+                    head_only,
+                ),
             }
         }
         Outcome::RangeNotSatisfiable => {
             let content_range = headers::unsatisfied_content_range(&read_error_body(upstream));
-            let extra: Vec<(&str, &str)> = content_range.iter().map(|v| ("content-range", v.as_str())).collect();
+            let extra: Vec<(&str, &str)> = content_range
+                .iter()
+                .map(|v| ("content-range", v.as_str()))
+                .collect();
             respond_text(out, 416, "range not satisfiable\n", &extra, head_only)
         }
         outcome => {
@@ -78,7 +115,9 @@ fn proxy_object(request: &IncomingRequest, out: ResponseOutparam, config: &Confi
             eprintln!("gif-gateway: object store answered {status} ({code})");
             match outcome {
                 Outcome::NotFound => respond_text(out, 404, "not found\n", &[], head_only),
-                Outcome::BadRequest => respond_text(out, 400, "invalid object key\n", &[], head_only),
+                Outcome::BadRequest => {
+                    respond_text(out, 400, "invalid object key\n", &[], head_only)
+                }
                 _ => respond_text(out, 502, "object store error\n", &[], head_only),
             }
         }
@@ -86,24 +125,55 @@ fn proxy_object(request: &IncomingRequest, out: ResponseOutparam, config: &Confi
 }
 
 /// Sends the signed request and waits for the response head.
-fn fetch(forwarded: HeaderList, config: &Config, key: &str, head_only: bool) -> Result<IncomingResponse, String> {
+fn fetch(
+    forwarded: HeaderList,
+    config: &Config,
+    key: &str,
+    head_only: bool,
+) -> Result<IncomingResponse, String> {
     let method = if head_only { "HEAD" } else { "GET" };
     let url = config.object_url(key);
-    let signed = signing::sign_s3_request(method, &url, &[], &config.access_key, &config.secret_key, &config.region, SystemTime::now())
-        .map_err(|e| format!("signing failed: {e}"))?;
+    let request = s3_request::Request {
+        method,
+        url: &url,
+        headers: &[],
+        payload_sha256: s3_request::EMPTY_PAYLOAD_SHA256,
+    };
+    let signed = s3_request::sign(
+        &request,
+        &config.access_key,
+        &config.secret_key,
+        &config.region,
+        SystemTime::now(),
+    )
+    .map_err(|e| format!("signing failed: {e}"))?;
     let mut list = forwarded;
-    list.extend(signed.into_iter().map(|(name, value)| (name.to_string(), value.into_bytes())));
+    list.extend(
+        signed
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value.into_bytes())),
+    );
     let fields = Fields::from_list(&list).map_err(|e| format!("invalid header: {e:?}"))?;
 
     let outgoing = OutgoingRequest::new(fields);
-    let path = url.split_once(config.endpoint.authority.as_str()).map_or("/", |(_, path)| path);
+    let path = url
+        .split_once(config.endpoint.authority.as_str())
+        .map_or("/", |(_, path)| path);
     let scheme = match config.endpoint.scheme {
         config::Scheme::Http => Scheme::Http,
         config::Scheme::Https => Scheme::Https,
     };
-    let configured = outgoing.set_method(if head_only { &Method::Head } else { &Method::Get }).is_ok()
+    let configured = outgoing
+        .set_method(if head_only {
+            &Method::Head
+        } else {
+            &Method::Get
+        })
+        .is_ok()
         && outgoing.set_scheme(Some(&scheme)).is_ok()
-        && outgoing.set_authority(Some(&config.endpoint.authority)).is_ok()
+        && outgoing
+            .set_authority(Some(&config.endpoint.authority))
+            .is_ok()
         && outgoing.set_path_with_query(Some(path)).is_ok();
     if !configured {
         return Err("the host rejected the request line".into());
@@ -116,7 +186,8 @@ fn fetch(forwarded: HeaderList, config: &Config, key: &str, head_only: bool) -> 
     let _ = options.set_first_byte_timeout(Some(timeout_ns));
     let _ = options.set_between_bytes_timeout(Some(BETWEEN_BYTES_TIMEOUT_NS));
 
-    let pending = outgoing_handler::handle(outgoing, Some(options)).map_err(|e| format!("{e:?}"))?;
+    let pending =
+        outgoing_handler::handle(outgoing, Some(options)).map_err(|e| format!("{e:?}"))?;
     pending.subscribe().block();
     match pending.get() {
         Some(Ok(Ok(response))) => Ok(response),
@@ -127,7 +198,14 @@ fn fetch(forwarded: HeaderList, config: &Config, key: &str, head_only: bool) -> 
 
 /// Sends the response head, then moves the body from MinIO to the client. `window` limits it to
 /// the inclusive byte range the gateway applies itself (see `plan_request_headers`).
-fn stream_response(upstream: IncomingResponse, out: ResponseOutparam, status: u16, headers: &[(String, Vec<u8>)], window: Option<(u64, u64)>, head_only: bool) {
+fn stream_response(
+    upstream: IncomingResponse,
+    out: ResponseOutparam,
+    status: u16,
+    headers: &[(String, Vec<u8>)],
+    window: Option<(u64, u64)>,
+    head_only: bool,
+) {
     let Some((response, body)) = new_response(status, headers) else {
         return;
     };
@@ -136,8 +214,12 @@ fn stream_response(upstream: IncomingResponse, out: ResponseOutparam, status: u1
         let _ = OutgoingBody::finish(body, None);
         return;
     }
-    let Ok(incoming_body) = upstream.consume() else { return };
-    let (Ok(input), Ok(output)) = (incoming_body.stream(), body.write()) else { return };
+    let Ok(incoming_body) = upstream.consume() else {
+        return;
+    };
+    let (Ok(input), Ok(output)) = (incoming_body.stream(), body.write()) else {
+        return;
+    };
     let (mut to_skip, mut remaining) = match window {
         Some((first, last)) => (first, last - first + 1),
         None => (0, u64::MAX),
@@ -169,8 +251,12 @@ fn stream_response(upstream: IncomingResponse, out: ResponseOutparam, status: u1
 /// The start of an error body: enough for S3's small XML documents, bounded so a misbehaving
 /// upstream cannot make the component buffer much.
 fn read_error_body(upstream: IncomingResponse) -> Vec<u8> {
-    let Ok(body) = upstream.consume() else { return Vec::new() };
-    let Ok(stream) = body.stream() else { return Vec::new() };
+    let Ok(body) = upstream.consume() else {
+        return Vec::new();
+    };
+    let Ok(stream) = body.stream() else {
+        return Vec::new();
+    };
     let mut bytes = Vec::new();
     while (bytes.len() as u64) < ERROR_BODY_LIMIT {
         match stream.blocking_read(ERROR_BODY_LIMIT - bytes.len() as u64) {
@@ -181,7 +267,10 @@ fn read_error_body(upstream: IncomingResponse) -> Vec<u8> {
     bytes
 }
 
-fn new_response(status: u16, headers: &[(String, Vec<u8>)]) -> Option<(OutgoingResponse, OutgoingBody)> {
+fn new_response(
+    status: u16,
+    headers: &[(String, Vec<u8>)],
+) -> Option<(OutgoingResponse, OutgoingBody)> {
     let fields = Fields::from_list(headers).ok()?;
     let response = OutgoingResponse::new(fields);
     response.set_status_code(status).ok()?;
@@ -189,14 +278,33 @@ fn new_response(status: u16, headers: &[(String, Vec<u8>)]) -> Option<(OutgoingR
     Some((response, body))
 }
 
-fn respond_text(out: ResponseOutparam, status: u16, text: &str, extra: &[(&str, &str)], head_only: bool) {
-    let mut list = vec![("content-type", "text/plain; charset=utf-8"), headers::NOSNIFF, ("cache-control", "no-store")];
+fn respond_text(
+    out: ResponseOutparam,
+    status: u16,
+    text: &str,
+    extra: &[(&str, &str)],
+    head_only: bool,
+) {
+    let mut list = vec![
+        ("content-type", "text/plain; charset=utf-8"),
+        headers::NOSNIFF,
+        ("cache-control", "no-store"),
+    ];
     list.extend_from_slice(extra);
     respond_bytes(out, status, &list, text.as_bytes(), head_only);
 }
 
-fn respond_bytes(out: ResponseOutparam, status: u16, fixed: &[(&str, &str)], body: &[u8], head_only: bool) {
-    let mut list: HeaderList = fixed.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect();
+fn respond_bytes(
+    out: ResponseOutparam,
+    status: u16,
+    fixed: &[(&str, &str)],
+    body: &[u8],
+    head_only: bool,
+) {
+    let mut list: HeaderList = fixed
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+        .collect();
     list.push(("content-length".into(), body.len().to_string().into_bytes()));
     let Some((response, outgoing_body)) = new_response(status, &list) else {
         return;

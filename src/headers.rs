@@ -4,7 +4,8 @@
 //! internals) does not leak to clients by default.
 
 /// Conditional and range headers that S3 understands and RFC 9110 semantics depend on.
-pub const FORWARDED_REQUEST_HEADERS: [&str; 4] = ["range", "if-range", "if-none-match", "if-modified-since"];
+pub const FORWARDED_REQUEST_HEADERS: [&str; 4] =
+    ["range", "if-range", "if-none-match", "if-modified-since"];
 
 /// Representation metadata passed back to the client unchanged (Content-Type gets a fallback).
 pub const PASSED_RESPONSE_HEADERS: [&str; 7] = [
@@ -78,7 +79,11 @@ pub fn plan_request_headers(incoming: &[(String, Vec<u8>)]) -> (HeaderList, Opti
     };
     let forwarded = incoming
         .iter()
-        .filter(|(name, _)| FORWARDED_REQUEST_HEADERS.iter().any(|f| name.eq_ignore_ascii_case(f)))
+        .filter(|(name, _)| {
+            FORWARDED_REQUEST_HEADERS
+                .iter()
+                .any(|f| name.eq_ignore_ascii_case(f))
+        })
         // If-Range alone means nothing; with Range it is handled by the gateway.
         .filter(|(name, _)| !name.eq_ignore_ascii_case("if-range"))
         .filter(|(name, _)| deferred.is_none() || !name.eq_ignore_ascii_case("range"))
@@ -107,10 +112,16 @@ pub fn parse_range(value: &str) -> Option<RangeSpec> {
     let number = |s: &str| s.trim().parse::<u64>().ok();
     match (first.trim().is_empty(), last.trim().is_empty()) {
         (true, false) => Some(RangeSpec::Suffix(number(last)?)),
-        (false, true) => Some(RangeSpec::From { first: number(first)?, last: None }),
+        (false, true) => Some(RangeSpec::From {
+            first: number(first)?,
+            last: None,
+        }),
         (false, false) => {
             let (first, last) = (number(first)?, number(last)?);
-            (first <= last).then_some(RangeSpec::From { first, last: Some(last) })
+            (first <= last).then_some(RangeSpec::From {
+                first,
+                last: Some(last),
+            })
         }
         (true, true) => None,
     }
@@ -120,7 +131,9 @@ pub fn parse_range(value: &str) -> Option<RangeSpec> {
 /// `None` when it is unsatisfiable (→ 416).
 pub fn resolve_range(spec: RangeSpec, length: u64) -> Option<(u64, u64)> {
     match spec {
-        RangeSpec::From { first, last } if first < length => Some((first, last.map_or(length - 1, |l| l.min(length - 1)))),
+        RangeSpec::From { first, last } if first < length => {
+            Some((first, last.map_or(length - 1, |l| l.min(length - 1))))
+        }
         RangeSpec::Suffix(n) if n > 0 && length > 0 => Some((length.saturating_sub(n), length - 1)),
         _ => None,
     }
@@ -145,7 +158,11 @@ pub enum DeferredOutcome {
     /// Validator stale or range ignorable: send the whole object unchanged.
     Full,
     /// Send bytes `first..=last` as a 206 with these headers.
-    Partial { first: u64, last: u64, headers: HeaderList },
+    Partial {
+        first: u64,
+        last: u64,
+        headers: HeaderList,
+    },
     /// Validator matched but the range is outside the object.
     Unsatisfiable { content_range: String },
 }
@@ -154,7 +171,10 @@ pub enum DeferredOutcome {
 /// [`response_headers`]).
 pub fn apply_deferred_range(deferred: &DeferredRange, headers: &HeaderList) -> DeferredOutcome {
     let value = |name: &str| {
-        headers.iter().find(|(n, _)| n == name).and_then(|(_, v)| std::str::from_utf8(v).ok())
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
     };
     let Some(length) = value("content-length").and_then(|v| v.trim().parse::<u64>().ok()) else {
         return DeferredOutcome::Full;
@@ -167,12 +187,28 @@ pub fn apply_deferred_range(deferred: &DeferredRange, headers: &HeaderList) -> D
     };
     match resolve_range(spec, length) {
         Some((first, last)) => {
-            let mut partial: HeaderList = headers.iter().filter(|(n, _)| n != "content-length").cloned().collect();
-            partial.push(("content-length".into(), (last - first + 1).to_string().into_bytes()));
-            partial.push(("content-range".into(), format!("bytes {first}-{last}/{length}").into_bytes()));
-            DeferredOutcome::Partial { first, last, headers: partial }
+            let mut partial: HeaderList = headers
+                .iter()
+                .filter(|(n, _)| n != "content-length")
+                .cloned()
+                .collect();
+            partial.push((
+                "content-length".into(),
+                (last - first + 1).to_string().into_bytes(),
+            ));
+            partial.push((
+                "content-range".into(),
+                format!("bytes {first}-{last}/{length}").into_bytes(),
+            ));
+            DeferredOutcome::Partial {
+                first,
+                last,
+                headers: partial,
+            }
         }
-        None => DeferredOutcome::Unsatisfiable { content_range: format!("bytes */{length}") },
+        None => DeferredOutcome::Unsatisfiable {
+            content_range: format!("bytes */{length}"),
+        },
     }
 }
 
@@ -186,7 +222,12 @@ pub fn response_headers(status: u16, upstream: &[(String, Vec<u8>)], key: &str) 
             continue;
         }
         // A 304 describes a cached representation; its length/type headers would describe an empty body.
-        if status == 304 && matches!(name.as_str(), "content-length" | "content-type" | "content-range") {
+        if status == 304
+            && matches!(
+                name.as_str(),
+                "content-length" | "content-type" | "content-range"
+            )
+        {
             continue;
         }
         if name == "content-type" {
@@ -196,7 +237,10 @@ pub fn response_headers(status: u16, upstream: &[(String, Vec<u8>)], key: &str) 
         out.push((name, value.clone()));
     }
     if status != 304 {
-        out.push(("content-type".into(), effective_content_type(content_type.as_deref(), key).into_bytes()));
+        out.push((
+            "content-type".into(),
+            effective_content_type(content_type.as_deref(), key).into_bytes(),
+        ));
     }
     out.push((NOSNIFF.0.into(), NOSNIFF.1.into()));
     out
@@ -205,31 +249,16 @@ pub fn response_headers(status: u16, upstream: &[(String, Vec<u8>)], key: &str) 
 /// MinIO answers `application/octet-stream` for objects uploaded without a type; the key's
 /// extension is a better guess than that, and nosniff makes the guess binding.
 pub fn effective_content_type(upstream: Option<&[u8]>, key: &str) -> String {
-    match upstream.and_then(|v| std::str::from_utf8(v).ok()).map(str::trim) {
-        Some(t) if !t.is_empty() && !t.eq_ignore_ascii_case("application/octet-stream") => t.to_string(),
-        _ => content_type_for_key(key).to_string(),
-    }
-}
-
-pub fn content_type_for_key(key: &str) -> &'static str {
-    let name = key.rsplit('/').next().unwrap_or(key);
-    let ext = match name.rsplit_once('.') {
-        Some((_, ext)) => ext.to_ascii_lowercase(),
-        None => return "application/octet-stream",
-    };
-    match ext.as_str() {
-        "gif" => "image/gif",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "svg" => "image/svg+xml",
-        "ico" => "image/x-icon",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        "txt" => "text/plain; charset=utf-8",
-        "json" => "application/json",
-        _ => "application/octet-stream",
+    match upstream
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .map(str::trim)
+    {
+        Some(t) if !t.is_empty() && !t.eq_ignore_ascii_case("application/octet-stream") => {
+            t.to_string()
+        }
+        _ => s3_request::content_type_for(key)
+            .unwrap_or("application/octet-stream")
+            .to_string(),
     }
 }
 
@@ -248,7 +277,9 @@ pub fn s3_error_field<'a>(body: &'a [u8], element: &str) -> Option<&'a str> {
 /// RFC 9110 §15.5.17: a 416 says how long the representation is, so a client can retry sensibly.
 pub fn unsatisfied_content_range(error_body: &[u8]) -> Option<String> {
     let size = s3_error_field(error_body, "ActualObjectSize")?;
-    size.bytes().all(|b| b.is_ascii_digit()).then(|| format!("bytes */{size}"))
+    size.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| format!("bytes */{size}"))
 }
 
 #[cfg(test)]
@@ -256,11 +287,17 @@ mod tests {
     use super::*;
 
     fn list(pairs: &[(&str, &str)]) -> HeaderList {
-        pairs.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect()
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+            .collect()
     }
 
     fn get<'a>(headers: &'a HeaderList, name: &str) -> Option<&'a str> {
-        headers.iter().find(|(n, _)| n == name).map(|(_, v)| std::str::from_utf8(v).unwrap())
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| std::str::from_utf8(v).unwrap())
     }
 
     #[test]
@@ -278,27 +315,61 @@ mod tests {
         ]);
         let out = forwarded_request_headers(&incoming);
         let names: Vec<_> = out.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["if-none-match", "if-modified-since"], "Range with If-Range is applied by the gateway");
-        let plain = forwarded_request_headers(&list(&[("Range", "bytes=0-9"), ("If-None-Match", "\"a\"")]));
+        assert_eq!(
+            names,
+            ["if-none-match", "if-modified-since"],
+            "Range with If-Range is applied by the gateway"
+        );
+        let plain =
+            forwarded_request_headers(&list(&[("Range", "bytes=0-9"), ("If-None-Match", "\"a\"")]));
         assert_eq!(get(&plain, "range"), Some("bytes=0-9"));
         assert_eq!(plain.len(), 2);
     }
 
     #[test]
     fn if_range_defers_the_range_to_the_gateway() {
-        let (forwarded, deferred) = plan_request_headers(&list(&[("Range", "bytes=5-"), ("If-Range", "\"e\"")]));
+        let (forwarded, deferred) =
+            plan_request_headers(&list(&[("Range", "bytes=5-"), ("If-Range", "\"e\"")]));
         assert!(forwarded.is_empty());
-        assert_eq!(deferred, Some(DeferredRange { range: "bytes=5-".into(), if_range: "\"e\"".into() }));
+        assert_eq!(
+            deferred,
+            Some(DeferredRange {
+                range: "bytes=5-".into(),
+                if_range: "\"e\"".into()
+            })
+        );
         let (forwarded, deferred) = plan_request_headers(&list(&[("If-Range", "\"e\"")]));
-        assert!(forwarded.is_empty() && deferred.is_none(), "If-Range without Range is meaningless");
+        assert!(
+            forwarded.is_empty() && deferred.is_none(),
+            "If-Range without Range is meaningless"
+        );
     }
 
     #[test]
     fn ranges_parse_and_resolve_per_rfc_9110() {
-        assert_eq!(parse_range("bytes=10-99"), Some(RangeSpec::From { first: 10, last: Some(99) }));
-        assert_eq!(parse_range("bytes=10-"), Some(RangeSpec::From { first: 10, last: None }));
+        assert_eq!(
+            parse_range("bytes=10-99"),
+            Some(RangeSpec::From {
+                first: 10,
+                last: Some(99)
+            })
+        );
+        assert_eq!(
+            parse_range("bytes=10-"),
+            Some(RangeSpec::From {
+                first: 10,
+                last: None
+            })
+        );
         assert_eq!(parse_range("bytes=-5"), Some(RangeSpec::Suffix(5)));
-        for ignored in ["bytes=0-1,5-6", "items=0-1", "bytes=9-1", "bytes=-", "bytes=a-b", "0-1"] {
+        for ignored in [
+            "bytes=0-1,5-6",
+            "items=0-1",
+            "bytes=9-1",
+            "bytes=-",
+            "bytes=a-b",
+            "0-1",
+        ] {
             assert_eq!(parse_range(ignored), None, "{ignored}");
         }
         let spec = |v| parse_range(v).unwrap();
@@ -314,23 +385,52 @@ mod tests {
 
     #[test]
     fn deferred_ranges_are_cut_only_for_a_matching_validator() {
-        let full = response_headers(200, &list(&[("ETag", "\"e\""), ("Content-Length", "1000"), ("Content-Type", "image/gif")]), "a.gif");
-        let deferred = |range: &str, if_range: &str| DeferredRange { range: range.into(), if_range: if_range.into() };
+        let full = response_headers(
+            200,
+            &list(&[
+                ("ETag", "\"e\""),
+                ("Content-Length", "1000"),
+                ("Content-Type", "image/gif"),
+            ]),
+            "a.gif",
+        );
+        let deferred = |range: &str, if_range: &str| DeferredRange {
+            range: range.into(),
+            if_range: if_range.into(),
+        };
         match apply_deferred_range(&deferred("bytes=10-99", "\"e\""), &full) {
-            DeferredOutcome::Partial { first, last, headers } => {
+            DeferredOutcome::Partial {
+                first,
+                last,
+                headers,
+            } => {
                 assert_eq!((first, last), (10, 99));
                 assert_eq!(get(&headers, "content-length"), Some("90"));
                 assert_eq!(get(&headers, "content-range"), Some("bytes 10-99/1000"));
                 assert_eq!(get(&headers, "content-type"), Some("image/gif"));
-                assert_eq!(headers.iter().filter(|(n, _)| n == "content-length").count(), 1);
+                assert_eq!(
+                    headers
+                        .iter()
+                        .filter(|(n, _)| n == "content-length")
+                        .count(),
+                    1
+                );
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(apply_deferred_range(&deferred("bytes=10-99", "\"stale\""), &full), DeferredOutcome::Full);
-        assert_eq!(apply_deferred_range(&deferred("bytes=0-1,4-5", "\"e\""), &full), DeferredOutcome::Full);
+        assert_eq!(
+            apply_deferred_range(&deferred("bytes=10-99", "\"stale\""), &full),
+            DeferredOutcome::Full
+        );
+        assert_eq!(
+            apply_deferred_range(&deferred("bytes=0-1,4-5", "\"e\""), &full),
+            DeferredOutcome::Full
+        );
         assert_eq!(
             apply_deferred_range(&deferred("bytes=5000-", "\"e\""), &full),
-            DeferredOutcome::Unsatisfiable { content_range: "bytes */1000".into() }
+            DeferredOutcome::Unsatisfiable {
+                content_range: "bytes */1000".into()
+            }
         );
     }
 
@@ -342,7 +442,11 @@ mod tests {
         assert!(!if_range_matches("W/\"abc\"", Some("W/\"abc\""), None));
         assert!(!if_range_matches("\"abc\"", Some("W/\"abc\""), None));
         assert!(if_range_matches(lm, None, Some(lm)));
-        assert!(!if_range_matches("Wed, 21 Oct 2015 07:28:01 GMT", None, Some(lm)));
+        assert!(!if_range_matches(
+            "Wed, 21 Oct 2015 07:28:01 GMT",
+            None,
+            Some(lm)
+        ));
         assert!(!if_range_matches(lm, Some("\"abc\""), None));
     }
 
@@ -361,10 +465,22 @@ mod tests {
             ("Set-Cookie", "s=1"),
         ]);
         let out = response_headers(200, &upstream, "a.gif");
-        for name in ["content-type", "content-length", "etag", "last-modified", "accept-ranges", "cache-control"] {
+        for name in [
+            "content-type",
+            "content-length",
+            "etag",
+            "last-modified",
+            "accept-ranges",
+            "cache-control",
+        ] {
             assert!(get(&out, name).is_some(), "{name} missing");
         }
-        for name in ["server", "x-amz-request-id", "x-amz-meta-owner", "set-cookie"] {
+        for name in [
+            "server",
+            "x-amz-request-id",
+            "x-amz-meta-owner",
+            "set-cookie",
+        ] {
             assert!(get(&out, name).is_none(), "{name} leaked");
         }
         assert_eq!(get(&out, "x-content-type-options"), Some("nosniff"));
@@ -378,7 +494,11 @@ mod tests {
 
     #[test]
     fn not_modified_drops_body_metadata() {
-        let upstream = list(&[("ETag", "\"e\""), ("Content-Type", "image/gif"), ("Content-Length", "9")]);
+        let upstream = list(&[
+            ("ETag", "\"e\""),
+            ("Content-Type", "image/gif"),
+            ("Content-Length", "9"),
+        ]);
         let out = response_headers(304, &upstream, "a.gif");
         assert_eq!(get(&out, "etag"), Some("\"e\""));
         assert_eq!(get(&out, "content-length"), None);
@@ -387,11 +507,23 @@ mod tests {
 
     #[test]
     fn octet_stream_falls_back_to_the_extension() {
-        assert_eq!(effective_content_type(Some(b"application/octet-stream"), "x/cat.GIF"), "image/gif");
+        assert_eq!(
+            effective_content_type(Some(b"application/octet-stream"), "x/cat.GIF"),
+            "image/gif"
+        );
         assert_eq!(effective_content_type(None, "cat.png"), "image/png");
-        assert_eq!(effective_content_type(Some(b"image/webp"), "cat.gif"), "image/webp");
-        assert_eq!(effective_content_type(None, "README"), "application/octet-stream");
-        assert_eq!(effective_content_type(None, "dir.gif/readme"), "application/octet-stream");
+        assert_eq!(
+            effective_content_type(Some(b"image/webp"), "cat.gif"),
+            "image/webp"
+        );
+        assert_eq!(
+            effective_content_type(None, "README"),
+            "application/octet-stream"
+        );
+        assert_eq!(
+            effective_content_type(None, "dir.gif/readme"),
+            "application/octet-stream"
+        );
     }
 
     #[test]
@@ -412,17 +544,28 @@ mod tests {
 
     #[test]
     fn s3_error_fields_are_extracted_only_when_plain() {
-        let body = b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>x</Message></Error>";
+        let body =
+            b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>x</Message></Error>";
         assert_eq!(s3_error_field(body, "Code"), Some("NoSuchKey"));
-        assert_eq!(s3_error_field(b"<Error><Code>a b</Code></Error>", "Code"), None);
+        assert_eq!(
+            s3_error_field(b"<Error><Code>a b</Code></Error>", "Code"),
+            None
+        );
         assert_eq!(s3_error_field(b"not xml", "Code"), None);
     }
 
     #[test]
     fn unsatisfiable_ranges_report_the_object_size() {
-        let body = b"<Error><Code>InvalidRange</Code><ActualObjectSize>54192</ActualObjectSize></Error>";
-        assert_eq!(unsatisfied_content_range(body).as_deref(), Some("bytes */54192"));
-        assert_eq!(unsatisfied_content_range(b"<Error><ActualObjectSize>12x</ActualObjectSize></Error>"), None);
+        let body =
+            b"<Error><Code>InvalidRange</Code><ActualObjectSize>54192</ActualObjectSize></Error>";
+        assert_eq!(
+            unsatisfied_content_range(body).as_deref(),
+            Some("bytes */54192")
+        );
+        assert_eq!(
+            unsatisfied_content_range(b"<Error><ActualObjectSize>12x</ActualObjectSize></Error>"),
+            None
+        );
         assert_eq!(unsatisfied_content_range(b""), None);
     }
 }

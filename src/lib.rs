@@ -1,14 +1,14 @@
 //! A Spin component that serves objects from a private MinIO (S3) bucket.
 //!
 //! Each client request becomes exactly one SigV4-signed GET or HEAD to MinIO; the body is
-//! streamed through without buffering. The modules below hold the pure logic and have native
-//! unit tests; `gateway` is the thin layer that talks to the WASI HTTP host.
+//! streamed through without buffering. The modules below (and the shared `s3-request` crate, which
+//! encodes keys and signs requests) hold the pure logic and have native unit tests; `gateway` is
+//! the thin layer that talks to the WASI HTTP host.
 
 pub mod config;
 pub mod headers;
 pub mod key;
 pub mod page;
-pub mod signing;
 
 // The host glue exists only in the component; native builds carry the pure logic and its tests.
 #[cfg(target_arch = "wasm32")]
@@ -16,6 +16,9 @@ mod gateway;
 
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
-async fn handle(request: spin_sdk::http::IncomingRequest, response_out: spin_sdk::http::ResponseOutparam) {
+async fn handle(
+    request: spin_sdk::http::IncomingRequest,
+    response_out: spin_sdk::http::ResponseOutparam,
+) {
     gateway::serve(request, response_out);
 }

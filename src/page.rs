@@ -3,7 +3,10 @@
 /// Security headers for the page: it loads one same-origin image and runs no script.
 pub const PAGE_HEADERS: [(&str, &str); 4] = [
     ("content-type", "text/html; charset=utf-8"),
-    ("content-security-policy", "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"),
+    (
+        "content-security-policy",
+        "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
+    ),
     ("cache-control", "no-cache"),
     ("x-content-type-options", "nosniff"),
 ];
@@ -33,7 +36,10 @@ mod tests {
     #[test]
     fn page_points_at_the_encoded_index_object() {
         let html = index_html("cats/my \"cat\" <1>.gif");
-        assert!(html.contains("src=\"/cats/my%20%22cat%22%20%3C1%3E.gif\""), "{html}");
+        assert!(
+            html.contains("src=\"/cats/my%20%22cat%22%20%3C1%3E.gif\""),
+            "{html}"
+        );
         assert!(!html.contains("<1>"), "key must not inject markup");
         assert!(html.starts_with("<!doctype html>"));
     }

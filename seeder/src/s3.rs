@@ -3,11 +3,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
-    UriPathNormalizationMode,
-};
-use aws_sigv4::sign::v4;
 use sha2::Digest;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
@@ -248,46 +243,32 @@ impl Client {
         creds: &Credentials,
         body: &[u8],
     ) -> Result<()> {
-        let identity = aws_credential_types::Credentials::new(
-            creds.access_key.clone(),
-            creds.secret_key.expose().to_string(),
-            None,
-            None,
-            "seeder",
-        )
-        .into();
-        let mut settings = SigningSettings::default();
-        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("s3")
-            .time(SystemTime::now())
-            .settings(settings)
-            .build()
-            .map_err(|e| Error::new(format!("cannot set up request signing: {e}")))?
-            .into();
-
-        let payload_hash = hex::encode(sha2::Sha256::digest(body));
-        let uri = request.uri().to_string();
+        let payload_sha256 = hex::encode(sha2::Sha256::digest(body));
+        let url = request.uri().to_string();
         let header_pairs: Vec<(&str, &str)> = request
             .headers()
             .iter()
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
             .collect();
-        let signable = SignableRequest::new(
-            request.method().as_str(),
-            &uri,
-            header_pairs.into_iter(),
-            SignableBody::Precomputed(payload_hash),
+        let signable = s3_request::Request {
+            method: request.method().as_str(),
+            url: &url,
+            headers: &header_pairs,
+            payload_sha256: &payload_sha256,
+        };
+        let signed = s3_request::sign(
+            &signable,
+            &creds.access_key,
+            creds.secret_key.expose(),
+            &self.region,
+            SystemTime::now(),
         )
         .map_err(|e| Error::new(format!("cannot sign request: {e}")))?;
-        let (instructions, _signature) = sign(signable, &params)
-            .map_err(|e| Error::new(format!("cannot sign request: {e}")))?
-            .into_parts();
-        instructions.apply_to_request_http1x(request);
+        for (name, value) in signed {
+            let value = http::HeaderValue::from_str(&value)
+                .map_err(|e| Error::new(format!("cannot sign request: {e}")))?;
+            request.headers_mut().insert(name, value);
+        }
         Ok(())
     }
 
@@ -332,30 +313,10 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-/// S3-style percent-encoding: RFC 3986 unreserved characters stay, `/` stays when
-/// `keep_slash`, every other byte becomes `%XX` (uppercase). MinIO re-derives the canonical
-/// URI the same way, so signatures match for any key.
-pub fn uri_encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'_' | b'.' | b'~')
-            || (keep_slash && b == b'/')
-        {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use s3_request::{object_path, uri_encode};
 
 pub fn bucket_path(bucket: &str) -> String {
     format!("/{}", uri_encode(bucket, false))
-}
-
-pub fn object_path(bucket: &str, key: &str) -> String {
-    format!("/{}/{}", uri_encode(bucket, false), uri_encode(key, true))
 }
 
 /// `?a=b&c=d` with names and values encoded; an empty value yields the bare name (`?policy`).

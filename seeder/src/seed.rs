@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use md5::{Digest, Md5};
 
+use s3_request::content_type_for;
+
 use crate::admin::Admin;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -56,26 +58,6 @@ impl LocalObject {
             content_type,
         })
     }
-}
-
-/// Content-Type from the file extension; None when the extension is unknown.
-pub fn content_type_for(name: &str) -> Option<&'static str> {
-    let base = name.rsplit('/').next().unwrap_or(name);
-    let (_, ext) = base.rsplit_once('.')?;
-    Some(match ext.to_ascii_lowercase().as_str() {
-        "gif" => "image/gif",
-        "png" => "image/png",
-        "apng" => "image/apng",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "svg" => "image/svg+xml",
-        "ico" => "image/x-icon",
-        "txt" => "text/plain; charset=utf-8",
-        "html" | "htm" => "text/html; charset=utf-8",
-        "json" => "application/json",
-        _ => return None,
-    })
 }
 
 /// Runs all steps; `say` receives each progress line. Returns the number of steps that
@@ -390,16 +372,6 @@ fn verify(app: &Client, anonymous: &Client, cfg: &Config, say: &mut dyn FnMut(&s
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn content_types() {
-        assert_eq!(content_type_for("animation.gif"), Some("image/gif"));
-        assert_eq!(content_type_for("dir.v2/ANIM.GIF"), Some("image/gif"));
-        assert_eq!(content_type_for("photo.jpeg"), Some("image/jpeg"));
-        assert_eq!(content_type_for("archive.tar.zst"), None);
-        assert_eq!(content_type_for("dir.d/noext"), None);
-        assert_eq!(content_type_for("noext"), None);
-    }
 
     fn head(headers: &[(&'static str, &str)]) -> crate::s3::Response {
         let mut map = http::HeaderMap::new();

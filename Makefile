@@ -11,7 +11,7 @@ SEEDER      := target/release/seeder
 TOOLS       := .tools
 PYTHON      := $(TOOLS)/venv/bin/python
 
-.PHONY: help tools test-tools build run test unit-test integration-test bench clean
+.PHONY: help tools test-tools build run test unit-test integration-test k8s-check k8s-images bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -31,13 +31,19 @@ build: tools ## Build the component, the variables adapter, the seeder and the w
 run: build ## Start MinIO, seed it and serve the GIF (Ctrl-C stops)
 	scripts/local-stack.sh
 
-test: test-tools build unit-test integration-test ## All tests: native unit tests, then real MinIO + WASI host + Chromium
+test: test-tools build unit-test integration-test k8s-check ## All tests: unit, integration (real MinIO, WASI host, Chromium), Kubernetes checks
 
 unit-test:
 	cargo test --locked --workspace
 
 integration-test:
 	$(PYTHON) -m pytest -ra tests/
+
+k8s-check: test-tools ## Offline checks of charts/, terraform/ and images/ (helm, kubeconform, promtool, real Prometheus + adapter)
+	scripts/k8s/check.sh
+
+k8s-images: build ## Image tarballs (app, MinIO + mc, seeder) for `minikube image load`, built without Docker
+	scripts/k8s/build-images.sh
 
 clean: ## Remove build output (keeps .tools/ and the .local/ stack data)
 	cargo clean

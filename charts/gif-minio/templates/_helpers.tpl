@@ -1,0 +1,113 @@
+{{/* vim: set filetype=mustache: */}}
+{{- define "gif-minio.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "gif-minio.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "gif-minio.replicasName" -}}
+{{- printf "%s-replicas" (include "gif-minio.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "gif-minio.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Common labels (app.kubernetes.io/*). */}}
+{{- define "gif-minio.labels" -}}
+helm.sh/chart: {{ include "gif-minio.chart" . }}
+{{ include "gif-minio.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: gif-gateway
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "gif-minio.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "gif-minio.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Component selector labels: pass (dict "ctx" $ "component" "primary"). */}}
+{{- define "gif-minio.componentSelectorLabels" -}}
+{{ include "gif-minio.selectorLabels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "gif-minio.image" -}}
+{{- if .digest -}}
+{{- printf "%s@%s" .repository .digest -}}
+{{- else -}}
+{{- printf "%s:%s" .repository .tag -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "gif-minio.rootSecretName" -}}
+{{- default (printf "%s-root" (include "gif-minio.fullname" .)) .Values.auth.existingSecret -}}
+{{- end -}}
+
+{{- define "gif-minio.appSecretName" -}}
+{{- default (printf "%s-app" (include "gif-minio.fullname" .)) .Values.app.existingSecret -}}
+{{- end -}}
+
+{{- define "gif-minio.primaryEndpoint" -}}
+{{- printf "http://%s.%s.svc:%d" (include "gif-minio.fullname" .) .Release.Namespace (int .Values.service.port) -}}
+{{- end -}}
+
+{{- define "gif-minio.replicasEndpoint" -}}
+{{- printf "http://%s.%s.svc:%d" (include "gif-minio.replicasName" .) .Release.Namespace (int .Values.service.port) -}}
+{{- end -}}
+
+{{/*
+A secret value that is generated once and then kept: the value stored in the live Secret (lookup)
+wins over a fresh random one, so `helm upgrade` never rotates credentials behind MinIO's back.
+Usage: include "gif-minio.stableSecret" (dict "ctx" $ "name" $secretName "key" "rootPassword" "length" 40)
+*/}}
+{{- define "gif-minio.stableSecret" -}}
+{{- $existing := lookup "v1" "Secret" .ctx.Release.Namespace .name -}}
+{{- if and $existing (index $existing.data .key) -}}
+{{- index $existing.data .key -}}
+{{- else -}}
+{{- randAlphaNum (int .length) | b64enc -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "gif-minio.validate" -}}
+{{- if and (eq .Values.metrics.auth "bearer") (not .Values.metrics.bearerTokenSecret.name) -}}
+{{- fail "metrics.auth=bearer needs metrics.bearerTokenSecret.name (a Secret with a token from `mc admin prometheus generate`)" -}}
+{{- end -}}
+{{- if and .Values.replicas.autoscaling.enabled (gt (int .Values.replicas.autoscaling.minReplicas) (int .Values.replicas.autoscaling.maxReplicas)) -}}
+{{- fail "replicas.autoscaling.minReplicas must not exceed maxReplicas" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Volumes holding the root and app credentials as files (never as env values). */}}
+{{- define "gif-minio.credentialVolumes" -}}
+- name: root-credentials
+  secret:
+    secretName: {{ include "gif-minio.rootSecretName" . }}
+    defaultMode: 0440
+    items:
+      - {key: rootUser, path: rootUser}
+      - {key: rootPassword, path: rootPassword}
+- name: app-credentials
+  secret:
+    secretName: {{ include "gif-minio.appSecretName" . }}
+    defaultMode: 0440
+    items:
+      - {key: accessKey, path: accessKey}
+      - {key: secretKey, path: secretKey}
+{{- end -}}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# End-to-end test of the prometheus-adapter rules in terraform/values/prometheus-adapter.yaml.tftpl:
+# real MinIO servers (from scripts/install-tools.sh) scraped by a real Prometheus, queried through
+# the real prometheus-adapter, with a known request rate. Everything listens on 127.0.0.1 only and
+# stops by itself. usage: adapter-e2e.sh WORKDIR RENDERED_ADAPTER_VALUES
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+WORK=${1:?workdir}
+VALUES=${2:?rendered adapter values}
+mkdir -p "$WORK"
+scripts/k8s/tools.sh prometheus adapter mc >&2
+[ -x .tools/bin/minio ] || scripts/install-tools.sh minio >&2
+exec python3 scripts/k8s/adapter_e2e.py "$WORK" "$VALUES"

@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""prometheus-adapter rules, end to end, on loopback only.
+
+Topology (labels as prometheus-operator would set them from our ServiceMonitors):
+  replica pods gif-minio-replicas-a / -b  (service gif-minio-replicas)  <- 10 GET/s and 5 GET/s
+                                                                         (+ 5 HEAD/s on b)
+  primary pod gif-minio-0                 (service gif-minio)            <- 7 GET/s (must not count)
+Prometheus scrapes /minio/v2/metrics/node and /minio/v2/metrics/bucket of each every 2s; the
+adapter runs the rendered rules against it, with a fake kube-apiserver for discovery.
+Asserts:
+  * custom.metrics.k8s.io lists exactly pods/minio_replica_s3_get_requests_per_second
+  * per-pod values ~10 and ~5 (HEAD and the primary excluded), by selector and by name
+  * external.metrics.k8s.io lists exactly gif_gateway_s3_get_requests_per_second and its value
+    with labelSelector bucket=gifs is ~15 (sum over replicas, primary excluded)
+"""
+import json
+import re
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.join(ROOT, ".tools", "bin")
+WORK, VALUES = os.path.abspath(sys.argv[1]), sys.argv[2]
+NS, REPLICA_SVC, PRIMARY_SVC = "gif", "gif-minio-replicas", "gif-minio"
+USER, PASSWORD = "e2e-root", "e2e-root-password-1234"
+LOAD_SECONDS = int(os.environ.get("E2E_LOAD_SECONDS", "80"))
+RATES = {"gif-minio-replicas-a": 10.0, "gif-minio-replicas-b": 5.0, "gif-minio-0": 7.0}
+procs = []
+T0 = time.time()
+
+
+def log(msg):
+    print(f"  [e2e {time.time() - T0:5.1f}s] {msg}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(name, args, env=None):
+    f = open(os.path.join(WORK, f"{name}.log"), "w")
+    p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+                         start_new_session=True)
+    procs.append((name, p))
+    return p
+
+
+def stop_all():
+    for name, p in reversed(procs):
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    for name, p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+
+
+def wait_http(url, timeout=60, ctx=None, ok=(200,)):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=3, context=ctx) as r:
+                if r.status in ok:
+                    return
+        except Exception:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"timeout waiting for {url}")
+
+
+def quantity(q):
+    q = str(q)
+    if q.endswith("m"):
+        return float(q[:-1]) / 1000
+    if q.endswith("k"):
+        return float(q[:-1]) * 1000
+    return float(q)
+
+
+def main():
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+    # --- MinIO servers --------------------------------------------------------------------
+    minio = {}
+    for pod in RATES:
+        port = free_port()
+        data = os.path.join(WORK, "data-" + pod)
+        os.makedirs(data)
+        start("minio-" + pod, [os.path.join(BIN, "minio"), "server", "--quiet", "--address", f"127.0.0.1:{port}",
+                               "--console-address", f"127.0.0.1:{free_port()}", data],
+              {"MINIO_ROOT_USER": USER, "MINIO_ROOT_PASSWORD": PASSWORD, "MINIO_PROMETHEUS_AUTH_TYPE": "public",
+               "MINIO_BROWSER": "off", "MINIO_UPDATE": "off", "HOME": WORK})
+        minio[pod] = port
+    gif = os.path.join(WORK, "animation.gif")
+    with open(gif, "wb") as f:
+        f.write(b"GIF89a" + os.urandom(2048))
+    mcenv = {"MC_CONFIG_DIR": os.path.join(WORK, "mc")}
+    for pod, port in minio.items():
+        wait_http(f"http://127.0.0.1:{port}/minio/health/ready")
+        mcenv[f"MC_HOST_{pod.replace('-', '_')}"] = f"http://{USER}:{PASSWORD}@127.0.0.1:{port}"
+    for pod in minio:
+        alias = pod.replace("-", "_")
+        for args in (["mb", "--ignore-existing", f"{alias}/gifs"], ["cp", gif, f"{alias}/gifs/animation.gif"],
+                     ["anonymous", "set", "download", f"{alias}/gifs"]):
+            subprocess.run([os.path.join(BIN, "mc"), "--quiet", *args], check=True, env={**os.environ, **mcenv},
+                           stdout=subprocess.DEVNULL)
+    log(f"MinIO servers up and seeded: {minio}")
+
+    # --- Prometheus ------------------------------------------------------------------------
+    scrape = []
+    for pod, port in minio.items():
+        svc = PRIMARY_SVC if pod == "gif-minio-0" else REPLICA_SVC
+        for path in ("/minio/v2/metrics/node", "/minio/v2/metrics/bucket"):
+            scrape.append({
+                "job_name": f"{pod}{path.replace('/', '-')}",
+                "scrape_interval": "2s", "scrape_timeout": "1s", "metrics_path": path,
+                "static_configs": [{"targets": [f"127.0.0.1:{port}"],
+                                    "labels": {"namespace": NS, "service": svc, "pod": pod, "endpoint": "http-s3",
+                                               "metrics_path": path}}],
+                "relabel_configs": [{"target_label": "job", "replacement": svc}],
+            })
+    with open(os.path.join(WORK, "prometheus.yml"), "w") as f:
+        yaml.safe_dump({"global": {"scrape_interval": "2s", "evaluation_interval": "2s"}, "scrape_configs": scrape}, f)
+    prom_port = free_port()
+    start("prometheus", [os.path.join(BIN, "prometheus"), f"--config.file={WORK}/prometheus.yml",
+                         f"--storage.tsdb.path={WORK}/tsdb", f"--web.listen-address=127.0.0.1:{prom_port}"])
+    wait_http(f"http://127.0.0.1:{prom_port}/-/ready")
+    log(f"Prometheus up on :{prom_port}")
+
+    # --- fake kube-apiserver + adapter -----------------------------------------------------
+    api_port = free_port()
+    start("fake-kube-api", [sys.executable, os.path.join(ROOT, "scripts/k8s/fake_kube_api.py"), str(api_port), NS,
+                            "gif-minio-replicas-a", "gif-minio-replicas-b", "gif-minio-0"])
+    wait_http(f"http://127.0.0.1:{api_port}/api")
+    kubeconfig = os.path.join(WORK, "kubeconfig")
+    with open(kubeconfig, "w") as f:
+        yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "fake",
+                        "clusters": [{"name": "fake", "cluster": {"server": f"http://127.0.0.1:{api_port}"}}],
+                        "users": [{"name": "fake", "user": {"token": "fake"}}],
+                        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake"}}]}, f)
+    values = yaml.safe_load(open(VALUES))
+    cfg = {"rules": values["rules"].get("custom") or [], "externalRules": values["rules"].get("external") or []}
+    with open(os.path.join(WORK, "adapter-config.yaml"), "w") as f:
+        yaml.safe_dump(cfg, f)
+    adapter_port = free_port()
+    start("adapter", [os.path.join(BIN, "adapter"), f"--prometheus-url=http://127.0.0.1:{prom_port}/",
+                      f"--config={WORK}/adapter-config.yaml", "--metrics-relist-interval=5s",
+                      f"--lister-kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
+                      f"--authorization-kubeconfig={kubeconfig}", "--authentication-skip-lookup",
+                      "--authorization-always-allow-paths=/healthz,/readyz,/livez,/apis/*",
+                      f"--secure-port={adapter_port}", "--bind-address=127.0.0.1", f"--cert-dir={WORK}/certs",
+                      "--v=2"])
+    # A second adapter with the filters stripped from the rules (the classic mistake): the same
+    # assertions must fail against it, which proves they can detect broken rules.
+    broken = json.loads(json.dumps(cfg))
+    for r in broken["rules"] + broken["externalRules"]:
+        for k in ("seriesQuery", "metricsQuery"):
+            r[k] = re.sub(r',?(service|api|metrics_path)="[^"]*"', "", r[k]).replace("{,", "{")
+    with open(os.path.join(WORK, "adapter-config-broken.yaml"), "w") as f:
+        yaml.safe_dump(broken, f)
+    broken_port = free_port()
+    start("adapter-broken", [os.path.join(BIN, "adapter"), f"--prometheus-url=http://127.0.0.1:{prom_port}/",
+                             f"--config={WORK}/adapter-config-broken.yaml", "--metrics-relist-interval=5s",
+                             f"--lister-kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
+                             f"--authorization-kubeconfig={kubeconfig}", "--authentication-skip-lookup",
+                             "--authorization-always-allow-paths=/healthz,/readyz,/livez,/apis/*",
+                             f"--secure-port={broken_port}", "--bind-address=127.0.0.1", f"--cert-dir={WORK}/certs-broken"])
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    base = f"https://127.0.0.1:{adapter_port}"
+    wait_http(base + "/healthz", ctx=ctx, timeout=90)
+    wait_http(f"https://127.0.0.1:{broken_port}/healthz", ctx=ctx, timeout=90)
+    log(f"prometheus-adapter up on :{adapter_port} (rules under test) and :{broken_port} (filters stripped)")
+
+    # --- load: paced GET/HEAD loops ---------------------------------------------------------
+    stop = threading.Event()
+    counts = {}
+
+    def loop(pod, rate, method):
+        url = f"http://127.0.0.1:{minio[pod]}/gifs/animation.gif"
+        n, start_t = 0, time.time()
+        while not stop.is_set():
+            due = start_t + n / rate
+            delay = due - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=5) as r:
+                    r.read()
+            except Exception as e:
+                log(f"{method} {pod} failed: {e}")
+            n += 1
+        counts[(pod, method)] = n
+
+    threads = [threading.Thread(target=loop, args=(p, r, "GET")) for p, r in RATES.items()]
+    threads.append(threading.Thread(target=loop, args=("gif-minio-replicas-b", 5.0, "HEAD")))
+    for t in threads:
+        t.start()
+    log(f"load running for {LOAD_SECONDS}s: GET/s {RATES}, HEAD 5/s on gif-minio-replicas-b")
+
+    def get(base, path, empty_ok=False):
+        try:
+            with urllib.request.urlopen(base + path, timeout=10, context=ctx) as r:
+                return json.load(r)
+        except urllib.error.HTTPError as e:
+            if empty_ok and e.code == 404:
+                return {"items": []}
+            raise SystemExit(f"GET {path}: HTTP {e.code}: {e.read()[:500]!r}")
+
+    def check(base, quiet=False):
+        problems = []
+        disc = get(base, "/apis/custom.metrics.k8s.io/v1beta1")
+        names = sorted(r["name"] for r in disc["resources"])
+        quiet or log(f"custom metrics discovered: {names}")
+        if names != ["namespaces/minio_replica_s3_get_requests_per_second", "pods/minio_replica_s3_get_requests_per_second"] and \
+           names != ["pods/minio_replica_s3_get_requests_per_second"]:
+            problems.append(f"unexpected custom metric list {names}")
+        m = get(base, f"/apis/custom.metrics.k8s.io/v1beta1/namespaces/{NS}/pods/*/minio_replica_s3_get_requests_per_second")
+        vals = {i["describedObject"]["name"]: quantity(i["value"]) for i in m["items"]}
+        quiet or log(f"custom metric per pod: {vals}")
+        for pod, want in (("gif-minio-replicas-a", 10.0), ("gif-minio-replicas-b", 5.0)):
+            got = vals.get(pod)
+            if got is None or not (0.7 * want <= got <= 1.3 * want):
+                problems.append(f"{pod}: custom metric {got}, want {want} +-30%")
+        if "gif-minio-0" in vals:
+            problems.append(f"the primary leaked into the replica metric: {vals['gif-minio-0']}")
+        if "gif-minio-replicas-a" in vals and "gif-minio-replicas-b" in vals and vals["gif-minio-replicas-b"] > 0:
+            ratio = vals["gif-minio-replicas-a"] / vals["gif-minio-replicas-b"]
+            if not 1.5 <= ratio <= 2.6:
+                problems.append(f"per-pod ratio {ratio:.2f}, want ~2 (HEADs must not count)")
+        one = get(base, f"/apis/custom.metrics.k8s.io/v1beta1/namespaces/{NS}/pods/gif-minio-replicas-a/minio_replica_s3_get_requests_per_second")
+        if not one["items"] or one["items"][0]["describedObject"]["name"] != "gif-minio-replicas-a":
+            problems.append(f"metric by pod name failed: {one}")
+
+        edisc = get(base, "/apis/external.metrics.k8s.io/v1beta1")
+        enames = sorted(r["name"] for r in edisc["resources"])
+        quiet or log(f"external metrics discovered: {enames}")
+        if enames != ["gif_gateway_s3_get_requests_per_second"]:
+            problems.append(f"unexpected external metric list {enames}")
+        e = get(base, f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_s3_get_requests_per_second?labelSelector=bucket%3Dgifs")
+        total = sum(quantity(i["value"]) for i in e["items"])
+        quiet or log(f"external metric (bucket=gifs): {total:.2f} from {len(e['items'])} series")
+        if not (0.7 * 15 <= total <= 1.3 * 15):
+            problems.append(f"external metric {total}, want 15 +-30% (replicas only, GETs only)")
+        other = get(base, f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_s3_get_requests_per_second?labelSelector=bucket%3Dother", empty_ok=True)
+        if sum(quantity(i["value"]) for i in other["items"]) != 0:
+            problems.append(f"labelSelector bucket=other should give 0: {other}")
+        wrong_ns = get(base, "/apis/external.metrics.k8s.io/v1beta1/namespaces/elsewhere/gif_gateway_s3_get_requests_per_second", empty_ok=True)
+        if sum(quantity(i["value"]) for i in wrong_ns["items"]) != 0:
+            problems.append(f"another namespace should give 0: {wrong_ns}")
+        return problems
+
+    problems = []
+    try:
+        time.sleep(LOAD_SECONDS)
+        # assertions while the load still runs, so rate[1m] covers a full minute of it
+        problems = check(base)
+        try:
+            broken_problems = check(f"https://127.0.0.1:{broken_port}", quiet=True)
+        except SystemExit as e:
+            broken_problems = [str(e)]
+        log(f"filter-less rules are caught: {len(broken_problems)} findings, e.g. {broken_problems[:2]}")
+        if not broken_problems:
+            problems.append("the assertions did not detect the adapter with filter-less rules")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        stop_all()
+    log(f"requests sent: { {f'{k[0]} {k[1]}': v for k, v in counts.items()} }")
+    for p in problems:
+        print("  e2e FAIL:", p, flush=True)
+    if problems:
+        print(f"  logs: {WORK}", flush=True)
+        sys.exit(1)
+    log("adapter rules serve the expected custom and external metric values")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BaseException:
+        stop_all()
+        raise

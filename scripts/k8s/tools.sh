@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Builds the Kubernetes tool chain used by scripts/k8s/check.sh into .tools/ (git-ignored),
+# every tool from a pinned Go module, no prebuilt downloads. Idempotent: a stamp file per tool
+# records the pinned version, so a warm machine pays nothing.
+#
+#   scripts/k8s/tools.sh            # everything
+#   scripts/k8s/tools.sh helm kubeconform
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+TOOLS=$ROOT/.tools
+BIN=$TOOLS/bin
+mkdir -p "$BIN" "$TOOLS/stamps"
+# One build at a time (check.sh and a developer may call this concurrently).
+exec 9>"$TOOLS/.k8s-tools.lock"
+flock 9
+
+# ---- pins -------------------------------------------------------------------------------
+HELM_MODULE=helm.sh/helm/v3
+HELM_VERSION=v3.19.0
+HELM_K8S_MINOR=34 # k8s.io/client-go v0.34 in helm v3.19.0
+KUBECONFORM_MODULE=github.com/yannh/kubeconform
+KUBECONFORM_VERSION=v0.7.0
+PROMETHEUS_MODULE=github.com/prometheus/prometheus
+PROMETHEUS_VERSION=v0.305.0 # = Prometheus 3.5.0 (LTS); Go module versions are v0.<minor>.<patch>
+ADAPTER_MODULE=sigs.k8s.io/prometheus-adapter
+ADAPTER_VERSION=v0.12.0
+MC_MODULE=github.com/minio/mc
+MC_VERSION=v0.0.0-20251106162529-77f82e18b540
+# Schemas (downloaded as Go modules, read from the module cache)
+K8S_MODULE=k8s.io/kubernetes
+K8S_VERSION=v1.34.4
+SPIN_OPERATOR_MODULE=github.com/spinkube/spin-operator
+SPIN_OPERATOR_VERSION=v0.6.1
+PROM_OPERATOR_MODULE=github.com/prometheus-operator/prometheus-operator
+PROM_OPERATOR_VERSION=v0.85.0
+# -----------------------------------------------------------------------------------------
+
+step() { printf '==> [k8s-tools] %s\n' "$*" >&2; }
+stamp_ok() { [ -f "$TOOLS/stamps/$1" ] && [ "$(cat "$TOOLS/stamps/$1")" = "$2" ] && { [ -z "${3:-}" ] || [ -e "$3" ]; }; }
+stamp_set() { printf '%s' "$2" > "$TOOLS/stamps/$1"; }
+export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false"
+
+want="${*:-all}"
+has() { [ "$want" = all ] || [[ " $want " == *" $1 "* ]]; }
+
+goinstall() { # name version pkg@version
+  local name=$1 ver=$2 pkg=$3 out=${4:-$1}
+  if stamp_ok "k8s-$name" "$ver" "$BIN/$out"; then return 0; fi
+  step "building $name $ver from Go module $pkg"
+  local t0=$SECONDS
+  GOBIN=$BIN go install -ldflags="${LDFLAGS:-}" "$pkg"
+  stamp_set "k8s-$name" "$ver"
+  step "$name built in $((SECONDS - t0))s"
+}
+
+# Like goinstall, for modules that `go install pkg@version` refuses (replace directives in their
+# go.mod) or cannot resolve (the proxy answers 403 to the version-list/deprecation lookup it
+# makes): a throw-away main module that is a copy of the pinned module's own go.mod and go.sum
+# (requirements and replace directives unchanged) builds the package. Versions resolve exactly as
+# in the upstream build.
+gowrapped() { # name version module pkg
+  local name=$1 ver=$2 mod=$3 pkg=$4
+  if stamp_ok "k8s-$name" "$ver" "$BIN/$name"; then return 0; fi
+  step "building $name $ver from Go module $mod (its own go.mod/go.sum, replace directives kept)"
+  local t0=$SECONDS dir=$TOOLS/src/$name-$ver src
+  src=$(cd "$TOOLS" && go mod download -json "$mod@$ver" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  rm -rf "$dir" && mkdir -p "$dir"
+  sed "s#^module .*#module local/$name-build#" "$src/go.mod" > "$dir/go.mod"
+  printf '\nrequire %s %s\n' "$mod" "$ver" >> "$dir/go.mod"
+  cp "$src/go.sum" "$dir/go.sum"
+  chmod u+w "$dir/go.mod" "$dir/go.sum"
+  (cd "$dir" && GOFLAGS="$GOFLAGS -mod=mod" go build -ldflags="${LDFLAGS:-}" -o "$BIN/$name" "$pkg")
+  stamp_set "k8s-$name" "$ver"
+  step "$name built in $((SECONDS - t0))s"
+}
+
+if has helm; then
+  # Same -X flags as helm's Makefile: without them helm believes the cluster is Kubernetes v1.20.
+  hv="helm.sh/helm/v3"
+  LDFLAGS="-s -w -X $hv/internal/version.version=$HELM_VERSION -X $hv/pkg/lint/rules.k8sVersionMajor=1 -X $hv/pkg/lint/rules.k8sVersionMinor=$HELM_K8S_MINOR -X $hv/pkg/chartutil.k8sVersionMajor=1 -X $hv/pkg/chartutil.k8sVersionMinor=$HELM_K8S_MINOR" \
+    goinstall helm "$HELM_VERSION-k8s1.$HELM_K8S_MINOR" "$HELM_MODULE/cmd/helm@$HELM_VERSION"
+fi
+if has kubeconform; then
+  LDFLAGS="-s -w" goinstall kubeconform "$KUBECONFORM_VERSION" "$KUBECONFORM_MODULE/cmd/kubeconform@$KUBECONFORM_VERSION"
+fi
+if has schemas; then
+  if ! stamp_ok k8s-schema-modules "$K8S_VERSION $SPIN_OPERATOR_VERSION $PROM_OPERATOR_VERSION"; then
+    step "downloading schema sources: $K8S_MODULE@$K8S_VERSION $SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION $PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION"
+    (cd "$TOOLS" && go mod download "$K8S_MODULE@$K8S_VERSION" "$SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION" "$PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION")
+    stamp_set k8s-schema-modules "$K8S_VERSION $SPIN_OPERATOR_VERSION $PROM_OPERATOR_VERSION"
+  fi
+fi
+if has mc; then
+  LDFLAGS="-s -w" goinstall mc "$MC_VERSION" "$MC_MODULE@$MC_VERSION"
+fi
+if has prometheus; then
+  LDFLAGS="-s -w" gowrapped prometheus "$PROMETHEUS_VERSION" "$PROMETHEUS_MODULE" "$PROMETHEUS_MODULE/cmd/prometheus"
+fi
+if has promtool; then
+  LDFLAGS="-s -w" gowrapped promtool "$PROMETHEUS_VERSION" "$PROMETHEUS_MODULE" "$PROMETHEUS_MODULE/cmd/promtool"
+fi
+if has adapter; then
+  LDFLAGS="-s -w" gowrapped adapter "$ADAPTER_VERSION" "$ADAPTER_MODULE" "$ADAPTER_MODULE/cmd/adapter"
+fi
+
+# Terraform providers for `terraform validate` (check.sh uses the mirror when it exists).
+# The Go module proxy lists only the v1.x tags of these modules (their v2/v3 tags are not valid Go
+# module versions) and refuses branch/commit queries, so a provider can only be built from its
+# exact commit pseudo-version (v1.3.3-0.<UTC commit time>-<12 hex> for helm, v1.13.5-0.… for
+# kubernetes, v1.2.1-0.… for http). Set them to enable, e.g.
+#   TF_HELM_PSEUDO=v1.3.3-0.20250101000000-0123456789ab scripts/k8s/tools.sh tf-providers
+if has tf-providers; then
+  MIRROR=$TOOLS/terraform-providers
+  for spec in "helm 3.0.2 ${TF_HELM_PSEUDO:-}" "kubernetes 2.38.0 ${TF_KUBERNETES_PSEUDO:-}" "http 3.5.0 ${TF_HTTP_PSEUDO:-}"; do
+    set -- $spec
+    name=$1 tfver=$2 pseudo=${3:-}
+    if [ -z "$pseudo" ]; then step "terraform-provider-$name $tfver: no pseudo-version given (TF_${name^^}_PSEUDO), skipped"; continue; fi
+    out=$MIRROR/registry.terraform.io/hashicorp/$name/$tfver/linux_amd64
+    if stamp_ok "k8s-tf-$name" "$pseudo" "$out/terraform-provider-${name}_v$tfver"; then continue; fi
+    LDFLAGS="-s -w" gowrapped "terraform-provider-$name" "$pseudo" "github.com/hashicorp/terraform-provider-$name" "github.com/hashicorp/terraform-provider-$name"
+    mkdir -p "$out" "$MIRROR/registry.opentofu.org/hashicorp/$name/$tfver/linux_amd64"
+    cp "$BIN/terraform-provider-$name" "$out/terraform-provider-${name}_v$tfver"
+    cp "$BIN/terraform-provider-$name" "$MIRROR/registry.opentofu.org/hashicorp/$name/$tfver/linux_amd64/terraform-provider-${name}_v$tfver"
+    stamp_set "k8s-tf-$name" "$pseudo"
+  done
+fi
+
+# Print the pins for other scripts (sourced with `eval "$(scripts/k8s/tools.sh --print-pins)"` is not
+# needed: check.sh reads them through `tools.sh env`).
+if [ "$want" = env ]; then
+  printf 'K8S_VERSION=%s\nSPIN_OPERATOR_MODULE=%s\nSPIN_OPERATOR_VERSION=%s\nPROM_OPERATOR_MODULE=%s\nPROM_OPERATOR_VERSION=%s\nK8S_MODULE=%s\n' \
+    "$K8S_VERSION" "$SPIN_OPERATOR_MODULE" "$SPIN_OPERATOR_VERSION" "$PROM_OPERATOR_MODULE" "$PROM_OPERATOR_VERSION" "$K8S_MODULE"
+fi

@@ -1,0 +1,241 @@
+locals {
+  minio_release   = "gif-minio"
+  gateway_release = "gif-gateway"
+  # Names the gif-minio chart derives from its release name (release name contains the chart name).
+  minio_replica_service = "${local.minio_release}-replicas"
+  minio_app_secret      = "${local.minio_release}-app"
+  minio_root_secret     = "${local.minio_release}-root-tf"
+
+  prometheus_service = "kube-prometheus-stack-prometheus"
+
+  spin_operator_crds_url = "https://github.com/spinframework/spin-operator/releases/download/v${var.spin_operator_version}/spin-operator.crds.yaml"
+
+  common_labels = {
+    "app.kubernetes.io/part-of"    = "gif-gateway"
+    "app.kubernetes.io/managed-by" = "terraform"
+  }
+}
+
+################################################################################
+# Namespaces
+################################################################################
+
+resource "kubernetes_namespace_v1" "app" {
+  metadata {
+    name   = var.namespace
+    labels = local.common_labels
+  }
+}
+
+resource "kubernetes_namespace_v1" "monitoring" {
+  metadata {
+    name   = var.monitoring_namespace
+    labels = local.common_labels
+  }
+}
+
+################################################################################
+# 1. cert-manager (spin-operator's webhook certificates)
+################################################################################
+
+resource "helm_release" "cert_manager" {
+  name             = "cert-manager"
+  namespace        = "cert-manager"
+  create_namespace = true
+  repository       = "https://charts.jetstack.io"
+  chart            = "cert-manager"
+  version          = var.cert_manager_chart_version
+  wait             = true
+  timeout          = var.helm_timeout_seconds
+
+  values = [yamlencode({
+    crds = { enabled = true }
+  })]
+}
+
+################################################################################
+# 2. Monitoring: prometheus-operator + Prometheus (+ CRDs), then prometheus-adapter
+################################################################################
+
+resource "helm_release" "kube_prometheus_stack" {
+  name       = "kube-prometheus-stack"
+  namespace  = kubernetes_namespace_v1.monitoring.metadata[0].name
+  repository = "https://prometheus-community.github.io/helm-charts"
+  chart      = "kube-prometheus-stack"
+  version    = var.kube_prometheus_stack_chart_version
+  wait       = true
+  timeout    = var.helm_timeout_seconds
+
+  values = [templatefile("${path.module}/values/kube-prometheus-stack.yaml.tftpl", {})]
+}
+
+resource "helm_release" "prometheus_adapter" {
+  name       = "prometheus-adapter"
+  namespace  = kubernetes_namespace_v1.monitoring.metadata[0].name
+  repository = "https://prometheus-community.github.io/helm-charts"
+  chart      = "prometheus-adapter"
+  version    = var.prometheus_adapter_chart_version
+  wait       = true
+  timeout    = var.helm_timeout_seconds
+
+  values = [templatefile("${path.module}/values/prometheus-adapter.yaml.tftpl", {
+    prometheus_url  = "http://${local.prometheus_service}.${var.monitoring_namespace}.svc"
+    prometheus_port = 9090
+    namespace       = var.namespace
+    replica_service = local.minio_replica_service
+  })]
+
+  depends_on = [helm_release.kube_prometheus_stack]
+}
+
+################################################################################
+# 3. SpinKube: CRDs (pinned release asset), runtime-class-manager, spin-operator
+################################################################################
+
+data "http" "spin_operator_crds" {
+  url = local.spin_operator_crds_url
+
+  lifecycle {
+    postcondition {
+      condition     = self.status_code == 200
+      error_message = "Could not download ${local.spin_operator_crds_url}."
+    }
+  }
+}
+
+resource "kubernetes_manifest" "spin_operator_crds" {
+  for_each = {
+    for m in provider::kubernetes::manifest_decode_multi(data.http.spin_operator_crds.response_body) :
+    m.metadata.name => m if m.kind == "CustomResourceDefinition"
+  }
+
+  manifest = each.value
+}
+
+resource "helm_release" "runtime_class_manager" {
+  name             = "runtime-class-manager"
+  namespace        = "runtime-class-manager"
+  create_namespace = true
+  repository       = "oci://ghcr.io/spinframework/charts"
+  chart            = "runtime-class-manager"
+  version          = var.runtime_class_manager_chart_version
+  wait             = true
+  timeout          = var.helm_timeout_seconds
+}
+
+resource "helm_release" "spin_operator" {
+  name             = "spin-operator"
+  namespace        = "spin-operator"
+  create_namespace = true
+  repository       = "oci://ghcr.io/spinframework/charts"
+  chart            = "spin-operator"
+  version          = var.spin_operator_version
+  wait             = true
+  timeout          = var.helm_timeout_seconds
+
+  depends_on = [helm_release.cert_manager, kubernetes_manifest.spin_operator_crds]
+}
+
+################################################################################
+# 4. MinIO: primary, read replicas + HPA, seeder hook, ServiceMonitors, alerts
+################################################################################
+
+resource "kubernetes_secret_v1" "minio_root" {
+  count = var.minio_root_password == null ? 0 : 1
+
+  metadata {
+    name      = local.minio_root_secret
+    namespace = kubernetes_namespace_v1.app.metadata[0].name
+    labels    = local.common_labels
+  }
+
+  data = {
+    rootUser     = "minio-root"
+    rootPassword = var.minio_root_password
+  }
+}
+
+resource "helm_release" "gif_minio" {
+  name      = local.minio_release
+  namespace = kubernetes_namespace_v1.app.metadata[0].name
+  chart     = "${path.module}/../charts/gif-minio"
+  wait      = true
+  timeout   = var.helm_timeout_seconds
+
+  values = [yamlencode({
+    image = var.minio_image
+    seeder = {
+      image = var.seeder_image
+    }
+    auth = {
+      existingSecret = var.minio_root_password == null ? "" : local.minio_root_secret
+    }
+    replicas = {
+      autoscaling = {
+        minReplicas        = var.replica_hpa.min_replicas
+        maxReplicas        = var.replica_hpa.max_replicas
+        targetAverageValue = var.replica_hpa.target_average_value
+      }
+    }
+    networkPolicy = {
+      appPodSelector              = { "core.spinkube.dev/app-name" = local.gateway_release }
+      prometheusNamespaceSelector = { "kubernetes.io/metadata.name" = var.monitoring_namespace }
+    }
+  })]
+
+  # ServiceMonitor/PrometheusRule CRDs come with kube-prometheus-stack.
+  depends_on = [helm_release.kube_prometheus_stack, kubernetes_secret_v1.minio_root]
+}
+
+################################################################################
+# 5. The gateway as a SpinApp (+ executor, shim, LoadBalancer Service, HPA, alerts)
+################################################################################
+
+resource "helm_release" "gif_gateway" {
+  name      = local.gateway_release
+  namespace = kubernetes_namespace_v1.app.metadata[0].name
+  chart     = "${path.module}/../charts/gif-gateway"
+  wait      = true
+  timeout   = var.helm_timeout_seconds
+
+  values = [yamlencode({
+    fullnameOverride = local.gateway_release
+    image            = var.app_image
+    s3 = {
+      endpoint          = "http://${local.minio_replica_service}.${var.namespace}.svc:9000"
+      credentialsSecret = { name = local.minio_app_secret }
+    }
+    autoscaling = {
+      minReplicas        = var.app_hpa.min_replicas
+      maxReplicas        = var.app_hpa.max_replicas
+      targetAverageValue = var.app_hpa.target_average_value
+    }
+    spinkube = {
+      shim = {
+        create       = true
+        version      = var.containerd_shim_spin_version
+        arch         = var.node_arch
+        nodeSelector = { "kubernetes.io/os" = "linux" }
+      }
+    }
+    prometheusRule = {
+      replicaJob = local.minio_replica_service
+    }
+  })]
+
+  depends_on = [
+    helm_release.spin_operator,
+    helm_release.runtime_class_manager,
+    helm_release.prometheus_adapter,
+    helm_release.gif_minio,
+  ]
+}
+
+data "kubernetes_service_v1" "gateway" {
+  metadata {
+    name      = "${local.gateway_release}-public"
+    namespace = kubernetes_namespace_v1.app.metadata[0].name
+  }
+
+  depends_on = [helm_release.gif_gateway]
+}

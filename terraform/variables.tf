@@ -1,0 +1,234 @@
+################################################################################
+# Cluster access
+################################################################################
+
+variable "kubeconfig_path" {
+  description = "Path of the kubeconfig file used by the kubernetes and helm providers."
+  type        = string
+  default     = "~/.kube/config"
+
+  validation {
+    condition     = length(trimspace(var.kubeconfig_path)) > 0
+    error_message = "kubeconfig_path must not be empty."
+  }
+}
+
+variable "kube_context" {
+  description = "kubeconfig context to deploy to (`minikube start` creates the context \"minikube\")."
+  type        = string
+  default     = "minikube"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9@._:/-]+$", var.kube_context))
+    error_message = "kube_context must be a kubeconfig context name."
+  }
+}
+
+################################################################################
+# Namespaces
+################################################################################
+
+variable "namespace" {
+  description = "Namespace of the application: MinIO (gif-minio) and the SpinApp (gif-gateway)."
+  type        = string
+  default     = "gif"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.namespace))
+    error_message = "namespace must be a DNS-1123 label."
+  }
+}
+
+variable "monitoring_namespace" {
+  description = "Namespace of kube-prometheus-stack and prometheus-adapter."
+  type        = string
+  default     = "monitoring"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.monitoring_namespace))
+    error_message = "monitoring_namespace must be a DNS-1123 label."
+  }
+}
+
+################################################################################
+# Pinned upstream versions
+################################################################################
+
+variable "cert_manager_chart_version" {
+  description = "jetstack/cert-manager chart version (spin-operator's admission webhooks need it)."
+  type        = string
+  default     = "v1.18.2"
+
+  validation {
+    condition     = can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+$", var.cert_manager_chart_version))
+    error_message = "cert_manager_chart_version must be an exact version such as v1.18.2."
+  }
+}
+
+variable "spin_operator_version" {
+  description = "spin-operator release: chart version and the CRD release asset (spin-operator.crds.yaml)."
+  type        = string
+  default     = "0.6.1"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.spin_operator_version))
+    error_message = "spin_operator_version must be an exact version such as 0.6.1 (no leading v)."
+  }
+}
+
+variable "runtime_class_manager_chart_version" {
+  description = "spinframework runtime-class-manager chart version (installs the containerd shim on nodes)."
+  type        = string
+  default     = "0.2.0"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.runtime_class_manager_chart_version))
+    error_message = "runtime_class_manager_chart_version must be an exact version."
+  }
+}
+
+variable "containerd_shim_spin_version" {
+  description = "containerd-shim-spin release the runtime-class-manager Shim downloads onto the nodes."
+  type        = string
+  default     = "v0.25.1"
+
+  validation {
+    condition     = can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+$", var.containerd_shim_spin_version))
+    error_message = "containerd_shim_spin_version must look like v0.25.1."
+  }
+}
+
+variable "node_arch" {
+  description = "CPU architecture of the cluster nodes, as named in the shim's release assets."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "aarch64"], var.node_arch)
+    error_message = "node_arch must be x86_64 (amd64) or aarch64 (arm64)."
+  }
+}
+
+variable "kube_prometheus_stack_chart_version" {
+  description = "prometheus-community/kube-prometheus-stack chart version (prometheus-operator v0.85.0, Prometheus, CRDs)."
+  type        = string
+  default     = "77.6.2"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.kube_prometheus_stack_chart_version))
+    error_message = "kube_prometheus_stack_chart_version must be an exact version."
+  }
+}
+
+variable "prometheus_adapter_chart_version" {
+  description = "prometheus-community/prometheus-adapter chart version (adapter v0.12.0)."
+  type        = string
+  default     = "5.1.0"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.prometheus_adapter_chart_version))
+    error_message = "prometheus_adapter_chart_version must be an exact version."
+  }
+}
+
+################################################################################
+# Application
+################################################################################
+
+variable "app_image" {
+  description = "Repository and tag of the gateway OCI image (spin.toml + .wasm), loaded with `minikube image load`."
+  type = object({
+    repository = string
+    tag        = string
+    digest     = optional(string, "")
+  })
+  default = { repository = "gif-gateway/app", tag = "0.1.0" }
+
+  validation {
+    condition     = var.app_image.tag != "latest" && length(var.app_image.tag) > 0
+    error_message = "app_image.tag must be a pinned tag, not latest."
+  }
+}
+
+variable "minio_image" {
+  description = "Repository and tag of the MinIO + mc + replica-sync image built by scripts/k8s/build-images.sh."
+  type = object({
+    repository = string
+    tag        = string
+    digest     = optional(string, "")
+  })
+  default = { repository = "gif-gateway/minio", tag = "2026.02.12-7aac2a2c5b7c" }
+
+  validation {
+    condition     = var.minio_image.tag != "latest" && length(var.minio_image.tag) > 0
+    error_message = "minio_image.tag must be a pinned tag, not latest."
+  }
+}
+
+variable "seeder_image" {
+  description = "Repository and tag of the seeder image (static binary + the GIF)."
+  type = object({
+    repository = string
+    tag        = string
+    digest     = optional(string, "")
+  })
+  default = { repository = "gif-gateway/seeder", tag = "0.1.0" }
+
+  validation {
+    condition     = var.seeder_image.tag != "latest" && length(var.seeder_image.tag) > 0
+    error_message = "seeder_image.tag must be a pinned tag, not latest."
+  }
+}
+
+variable "minio_root_password" {
+  description = "Optional MinIO root password. Null (default): the chart generates one once and keeps it across upgrades."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.minio_root_password == null || length(coalesce(var.minio_root_password, "x")) >= 12
+    error_message = "minio_root_password must be at least 12 characters."
+  }
+}
+
+variable "replica_hpa" {
+  description = "Read-replica HPA: bounds and target S3 GET requests/s per replica pod."
+  type = object({
+    min_replicas         = number
+    max_replicas         = number
+    target_average_value = string
+  })
+  default = { min_replicas = 2, max_replicas = 6, target_average_value = "20" }
+
+  validation {
+    condition     = var.replica_hpa.min_replicas >= 1 && var.replica_hpa.min_replicas <= var.replica_hpa.max_replicas
+    error_message = "replica_hpa needs 1 <= min_replicas <= max_replicas."
+  }
+}
+
+variable "app_hpa" {
+  description = "Gateway HPA: bounds and target GIF GETs/s per app pod."
+  type = object({
+    min_replicas         = number
+    max_replicas         = number
+    target_average_value = string
+  })
+  default = { min_replicas = 2, max_replicas = 8, target_average_value = "10" }
+
+  validation {
+    condition     = var.app_hpa.min_replicas >= 1 && var.app_hpa.min_replicas <= var.app_hpa.max_replicas
+    error_message = "app_hpa needs 1 <= min_replicas <= max_replicas."
+  }
+}
+
+variable "helm_timeout_seconds" {
+  description = "Timeout of each helm_release (image pulls on a fresh minikube take a while)."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.helm_timeout_seconds >= 60
+    error_message = "helm_timeout_seconds must be at least 60."
+  }
+}

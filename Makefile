@@ -11,7 +11,7 @@ SEEDER      := target/release/seeder
 TOOLS       := .tools
 PYTHON      := $(TOOLS)/venv/bin/python
 
-.PHONY: help tools test-tools build run test unit-test integration-test k8s-check k8s-images bench clean
+.PHONY: help tools test-tools build run test unit-test integration-test k8s-check k8s-images bench bench-explore clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -39,11 +39,20 @@ unit-test:
 integration-test:
 	$(PYTHON) -m pytest -ra tests/
 
-k8s-check: test-tools ## Offline checks of charts/, terraform/ and images/ (helm, kubeconform, promtool, real Prometheus + adapter)
+k8s-check: test-tools ## Offline checks of charts/, terraform/, images/ (helm, kubeconform, kube-apiserver dry-run, promtool, real Prometheus + adapter)
+	e2e/check-apiserver.sh
 	scripts/k8s/check.sh
 
 k8s-images: build ## Image tarballs (app, MinIO + mc, seeder) for `minikube image load`, built without Docker
 	scripts/k8s/build-images.sh
+
+bench: build ## Benchmark the GIF path against s3www, MinIO direct and nginx on loopback (~4 min); writes bench/results.*
+	scripts/install-bench-tools.sh
+	$(TOOLS)/bench-venv/bin/python bench/bench.py
+
+bench-explore: build ## Compare wasmtime serve options for the component (~5 min); writes bench/explore.*
+	scripts/install-bench-tools.sh
+	$(TOOLS)/bench-venv/bin/python bench/bench.py --explore
 
 clean: ## Remove build output (keeps .tools/ and the .local/ stack data)
 	cargo clean

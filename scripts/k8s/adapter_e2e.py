@@ -6,7 +6,9 @@ Topology (labels as prometheus-operator would set them from our ServiceMonitors)
                                                                          (+ 5 HEAD/s on b)
   primary pod gif-minio-0                 (service gif-minio)            <- 7 GET/s (must not count)
 Prometheus scrapes /minio/v2/metrics/node and /minio/v2/metrics/bucket of each every 2s; the
-adapter runs the rendered rules against it, with a fake kube-apiserver for discovery.
+adapter runs the rendered rules against it. Its Kubernetes side is a real kube-apiserver (started
+by adapter-e2e.sh, $KUBECONFIG) holding the namespace and the three pods; the test's requests carry
+the admin token, which the adapter checks with TokenReview and SubjectAccessReview there.
 Asserts:
   * custom.metrics.k8s.io lists exactly pods/minio_replica_s3_get_requests_per_second
   * per-pod values ~10 and ~5 (HEAD and the primary excluded), by selector and by name
@@ -141,17 +143,23 @@ def main():
     wait_http(f"http://127.0.0.1:{prom_port}/-/ready")
     log(f"Prometheus up on :{prom_port}")
 
-    # --- fake kube-apiserver + adapter -----------------------------------------------------
-    api_port = free_port()
-    start("fake-kube-api", [sys.executable, os.path.join(ROOT, "scripts/k8s/fake_kube_api.py"), str(api_port), NS,
-                            "gif-minio-replicas-a", "gif-minio-replicas-b", "gif-minio-0"])
-    wait_http(f"http://127.0.0.1:{api_port}/api")
-    kubeconfig = os.path.join(WORK, "kubeconfig")
-    with open(kubeconfig, "w") as f:
-        yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "fake",
-                        "clusters": [{"name": "fake", "cluster": {"server": f"http://127.0.0.1:{api_port}"}}],
-                        "users": [{"name": "fake", "user": {"token": "fake"}}],
-                        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake"}}]}, f)
+    # --- the pods, in a real kube-apiserver ---------------------------------------------------
+    kubeconfig = os.environ["KUBECONFIG"]
+    token = yaml.safe_load(open(kubeconfig))["users"][0]["user"]["token"]
+    kubectl = os.path.join(BIN, "kubectl")
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}},
+               # No controller-manager runs, so nothing creates the default ServiceAccount pods need.
+               {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": NS}}]
+    for pod in RATES:
+        component = "primary" if pod == "gif-minio-0" else "replica"
+        objects.append({"apiVersion": "v1", "kind": "Pod",
+                        "metadata": {"name": pod, "namespace": NS,
+                                     "labels": {"app.kubernetes.io/name": "gif-minio", "app.kubernetes.io/component": component}},
+                        "spec": {"containers": [{"name": "minio", "image": "gif-minio:e2e"}]}})
+    subprocess.run([kubectl, "apply", "-f", "-"], input=yaml.safe_dump_all(objects), text=True, check=True,
+                   stdout=subprocess.DEVNULL)
+    log("namespace and pods created in the real kube-apiserver")
+
     values = yaml.safe_load(open(VALUES))
     cfg = {"rules": values["rules"].get("custom") or [], "externalRules": values["rules"].get("external") or []}
     with open(os.path.join(WORK, "adapter-config.yaml"), "w") as f:
@@ -161,7 +169,7 @@ def main():
                       f"--config={WORK}/adapter-config.yaml", "--metrics-relist-interval=5s",
                       f"--lister-kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
                       f"--authorization-kubeconfig={kubeconfig}", "--authentication-skip-lookup",
-                      "--authorization-always-allow-paths=/healthz,/readyz,/livez,/apis/*",
+                      "--authorization-always-allow-paths=/healthz,/readyz,/livez",
                       f"--secure-port={adapter_port}", "--bind-address=127.0.0.1", f"--cert-dir={WORK}/certs",
                       "--v=2"])
     # A second adapter with the filters stripped from the rules (the classic mistake): the same
@@ -177,7 +185,7 @@ def main():
                              f"--config={WORK}/adapter-config-broken.yaml", "--metrics-relist-interval=5s",
                              f"--lister-kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
                              f"--authorization-kubeconfig={kubeconfig}", "--authentication-skip-lookup",
-                             "--authorization-always-allow-paths=/healthz,/readyz,/livez,/apis/*",
+                             "--authorization-always-allow-paths=/healthz,/readyz,/livez",
                              f"--secure-port={broken_port}", "--bind-address=127.0.0.1", f"--cert-dir={WORK}/certs-broken"])
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
@@ -215,7 +223,8 @@ def main():
 
     def get(base, path, empty_ok=False):
         try:
-            with urllib.request.urlopen(base + path, timeout=10, context=ctx) as r:
+            request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(request, timeout=10, context=ctx) as r:
                 return json.load(r)
         except urllib.error.HTTPError as e:
             if empty_ok and e.code == 404:
@@ -266,6 +275,15 @@ def main():
         return problems
 
     problems = []
+    # Delegated auth is real: without the token the adapter must refuse (anonymous is not an admin).
+    try:
+        urllib.request.urlopen(base + "/apis/custom.metrics.k8s.io/v1beta1", timeout=10, context=ctx)
+        problems.append("the adapter answered an unauthenticated request")
+    except urllib.error.HTTPError as e:
+        if e.code not in (401, 403):
+            problems.append(f"unauthenticated request: HTTP {e.code}, want 401 or 403")
+        else:
+            log(f"unauthenticated request refused with {e.code} (TokenReview/SubjectAccessReview via kube-apiserver)")
     try:
         time.sleep(LOAD_SECONDS)
         # assertions while the load still runs, so rate[1m] covers a full minute of it

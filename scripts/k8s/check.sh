@@ -3,8 +3,9 @@
 # `make test` and CI. Builds its pinned tools on first use (scripts/k8s/tools.sh), then:
 #   1. helm lint --strict + helm template of every chart, default values and ci/test-values.yaml
 #   2. kubeconform -strict of every rendered manifest against schemas generated offline from
-#      k8s.io/kubernetes (OpenAPI) and the CRDs of spin-operator and prometheus-operator;
-#      plus known-bad manifests that must be rejected
+#      k8s.io/kubernetes (OpenAPI) and the CRDs of spin-operator and prometheus-operator, then a
+#      server-side dry-run of the same manifests against a real kube-apiserver (e2e/apiserver.sh);
+#      plus known-bad manifests that must be rejected by both
 #   3. autoscaling lint: HPAs vs adapter rules (names, target types, scale targets), known-bad
 #      HPAs/rules that must be rejected
 #   4. promtool check rules + promtool test rules on the rendered PrometheusRules
@@ -151,6 +152,13 @@ PY
 must_fail "kubeconform rejects misspelt fields (SpinApp, ServiceMonitor, Deployment)" \
   "enableAutoScaling' not allowed" "'endpoint' not allowed" "'periodSecond' not allowed" "Invalid: 3" -- \
   "${KC[@]}" scripts/k8s/testdata/bad-manifests.yaml
+# The same manifests through the real API: server-side dry-run against kube-apiserver v1.34 built
+# from source (e2e/), with the pinned CRDs installed; the misspelt documents must be refused there too.
+if stage dryrun; then
+  run "server-side dry-run of every rendered manifest (real kube-apiserver + CRDs)" scripts/k8s/dry-run.sh "$WORK"/rendered/*.yaml
+  must_fail "server-side dry-run rejects the misspelt manifests" "rejected" 'unknown field "spec.enableAutoScaling"' -- \
+    scripts/k8s/dry-run.sh scripts/k8s/testdata/bad-manifests.yaml
+else skip "server-side dry-run (K8S_CHECK_SKIP)"; fi
 
 # ---------------------------------------------------------------------------------------------
 say "autoscaling lint (HPAs <-> prometheus-adapter rules)"

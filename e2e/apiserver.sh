@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# A real Kubernetes control-plane API (etcd + kube-apiserver, built by e2e/tools.sh) on loopback,
+# for offline checks that need the real API: server-side dry-run, CRD validation, a client such as
+# prometheus-adapter doing discovery and listing. No nodes, no controllers (yet).
+#
+#   e2e/apiserver.sh start              # build if needed, start, wait for /readyz; prints kubeconfig path
+#   eval "$(e2e/apiserver.sh env)"      # export KUBECONFIG (+ KUBECACHEDIR, E2E_KUBECTL)
+#   e2e/apiserver.sh status             # pids, ports, readyz, memory; exit 1 when not running
+#   e2e/apiserver.sh install-crds DIR|FILE...   # server-side apply CRDs, wait until Established + served
+#   e2e/apiserver.sh kubectl ARGS...    # the pinned kubectl against this API server
+#   e2e/apiserver.sh stop               # stop both, remove all state (idempotent)
+#
+# State (data, certs, keys, token, kubeconfig, logs, pids) lives in one directory, by default
+# target/e2e/apiserver; set E2E_APISERVER_STATE to run several instances side by side. Every
+# listener is on 127.0.0.1, on ports picked free at start. Extra kube-apiserver flags:
+# KUBE_APISERVER_EXTRA_ARGS="--flag=value ..." (word-split; a later flag overrides an earlier one).
+set -euo pipefail
+E2E=$(cd "$(dirname "$0")" && pwd -P) # physical path: compared with /proc/PID/exe
+ROOT=$(dirname "$E2E")
+BIN=$ROOT/.tools/bin
+STATE=${E2E_APISERVER_STATE:-$ROOT/target/e2e/apiserver}
+case $STATE in /*) ;; *) STATE=$PWD/$STATE ;; esac
+STATE=${STATE%/}
+KUBECONFIG_PATH=$STATE/kubeconfig
+READY_TIMEOUT=${E2E_APISERVER_READY_TIMEOUT:-120}
+SERVICE_CIDR=10.0.0.0/24 # never routed: no node/kube-proxy; the apiserver only allocates from it
+
+say() { printf '==> [e2e-apiserver] %s\n' "$*" >&2; }
+die() { printf 'e2e/apiserver.sh: %s\n' "$*" >&2; exit 1; }
+now() { date +%s%N; }
+since() { local d=$(( ($(date +%s%N) - $1) / 100000000 )); printf '%d.%d' $((d / 10)) $((d % 10)); } # seconds, 1 decimal
+
+# Serialise start/stop/install on one state dir. The lock file sits beside the state dir because
+# `stop` deletes the dir itself. fd 9 is closed for the servers we spawn (9>&-), so they do not
+# keep holding the lock after this script exits.
+lock() { mkdir -p "$(dirname "$STATE")"; exec 9>"$STATE.lock"; flock 9; }
+
+# A pid is ours only if it runs one of our binaries (.tools/bin/..., possibly "(deleted)" after a
+# rebuild) AND its command line mentions our state dir (etcd --data-dir, apiserver --cert-dir).
+# This never matches a recycled pid, another instance's servers, or a shell/grep whose arguments
+# merely contain the path.
+ours() {
+  local p=${1:-} exe cmd
+  [ -n "$p" ] && exe=$(readlink "/proc/$p/exe" 2>/dev/null) || return 1
+  [[ $exe == "$BIN/"* ]] || return 1
+  cmd=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *"$STATE/"* ]]
+}
+pid_of() { cat "$STATE/pids/$1.pid" 2>/dev/null || true; }
+alive() { ours "$(pid_of "$1")"; }
+
+# Every process of ours on this state dir, pid files or not: nothing we started escapes `stop`
+# even if a pid file was lost.
+state_pids() {
+  local d
+  for d in /proc/[0-9]*; do ours "${d#/proc/}" && echo "${d#/proc/}"; done
+  return 0
+}
+
+kill_procs() {
+  local pids p left=""
+  # All at once: the state is thrown away, so an orderly apiserver-then-etcd shutdown buys nothing.
+  pids="$(pid_of kube-apiserver) $(pid_of etcd) $(state_pids)"
+  for p in $pids; do if ours "$p"; then kill -TERM "$p" 2>/dev/null || true; fi; done
+  for _ in $(seq 1 100); do
+    left=""
+    for p in $pids; do ours "$p" && left+=" $p"; done
+    [ -z "$left" ] && return 0
+    sleep 0.1
+  done
+  for p in $left; do say "pid $p did not exit on SIGTERM in 10s; SIGKILL"; kill -KILL "$p" 2>/dev/null || true; done
+  sleep 0.2
+}
+
+free_ports() { # N -> N distinct free loopback ports (bound together so they differ, then released)
+  python3 - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+}
+
+# spawn NAME CMD... : own session (setsid) so that a Ctrl-C aimed at the caller, or the caller's
+# exit, does not take the server down; `stop` is the only way down. All fds are redirected so a
+# caller capturing our stdout ($(...)) does not hang waiting for the servers' copies of the pipe.
+# The pid file is written by the process itself right before exec: $! would be setsid's pid
+# when it has to fork.
+spawn() {
+  local name=$1; shift
+  # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash
+  setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$STATE/pids/$name.pid" "$@" \
+    </dev/null >>"$STATE/logs/$name.log" 2>&1 9>&- &
+  # Wait until the exec happened (pid runs our binary) or the process is already gone (bad flag:
+  # wait_until then shows its log).
+  local p
+  for _ in $(seq 1 100); do
+    p=$(pid_of "$name")
+    if [ -n "$p" ]; then ours "$p" || [ ! -d "/proc/$p" ] && return 0; fi
+    sleep 0.05
+  done
+  die "$name did not start (pid file $STATE/pids/$name.pid)"
+}
+
+# wait_until NAME TIMEOUT CMD... : poll CMD until it succeeds; fail early if NAME died.
+wait_until() {
+  local name=$1 timeout=$2; shift 2
+  local deadline=$((SECONDS + timeout))
+  while ! "$@" >/dev/null 2>&1; do
+    alive "$name" || { say "$name exited during start-up; last log lines:"; tail -25 "$STATE/logs/$name.log" >&2; return 1; }
+    [ $SECONDS -lt $deadline ] || { say "$name not ready after ${timeout}s; last log lines:"; tail -25 "$STATE/logs/$name.log" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
+etcd_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_CLIENT_PORT/health" | grep -q '"health":"true"'; }
+api_ready() {
+  [ -s "$STATE/pki/apiserver.crt" ] &&
+    curl -fsS --max-time 3 --cacert "$STATE/pki/apiserver.crt" -H "Authorization: Bearer $(cat "$STATE/token")" \
+      "https://127.0.0.1:${APISERVER_PORT:-0}/readyz" | grep -qx ok
+}
+
+# shellcheck disable=SC1091 # written by cmd_start
+load_ports() { [ -r "$STATE/ports.env" ] && . "$STATE/ports.env"; }
+running() { alive etcd && alive kube-apiserver && load_ports && api_ready; }
+
+gen_credentials() {
+  # The admin identity is a static bearer token in group system:masters (RBAC bypass): simplest
+  # credential that a kubeconfig and any client (prometheus-adapter) can use.
+  openssl rand -hex 32 > "$STATE/token"
+  printf '%s,e2e-admin,e2e-admin,"system:masters"\n' "$(cat "$STATE/token")" > "$STATE/tokens.csv"
+  # Service-account token signing key pair: kube-apiserver refuses to start without one
+  # (--service-account-issuer + --service-account-signing-key-file are mandatory since 1.20).
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$STATE/pki/sa.key" 2>/dev/null
+  openssl pkey -in "$STATE/pki/sa.key" -pubout -out "$STATE/pki/sa.pub"
+}
+
+start_etcd() {
+  # One member on loopback; peer port too (etcd always opens one), chosen free.
+  # --unsafe-no-fsync: throw-away test data, and fsync latency is what makes etcd slow on shared
+  # disks (the apiserver's start-up writes hundreds of bootstrap objects).
+  spawn etcd "$BIN/etcd" \
+    --name=e2e \
+    --data-dir="$STATE/etcd" \
+    --listen-client-urls="http://127.0.0.1:$ETCD_CLIENT_PORT" \
+    --advertise-client-urls="http://127.0.0.1:$ETCD_CLIENT_PORT" \
+    --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster="e2e=http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster-state=new \
+    --unsafe-no-fsync \
+    --log-level=warn
+}
+
+start_apiserver() {
+  # --cert-dir without --tls-cert-file: the apiserver generates a self-signed CA + serving cert
+  # (SANs: advertise address 127.0.0.1, localhost, kubernetes.default.svc..., first service IP)
+  # before it listens; the kubeconfig trusts that CA.
+  # --endpoint-reconciler-type=none: Endpoints may not hold loopback IPs, so with advertise address
+  # 127.0.0.1 the default (lease) reconciler can never write default/kubernetes and just warns every
+  # 10 s. Nothing in-cluster needs it while there are no nodes; a node setup needs a non-loopback
+  # advertise address anyway, and drops this flag.
+  # Admission plugins: the defaults. Note the ServiceAccount plugin rejects Pods (not Deployments)
+  # while no controller-manager has created a namespace's "default" ServiceAccount.
+  # shellcheck disable=SC2086 # KUBE_APISERVER_EXTRA_ARGS is deliberately word-split
+  spawn kube-apiserver "$BIN/kube-apiserver" \
+    --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT" \
+    --bind-address=127.0.0.1 \
+    --advertise-address=127.0.0.1 \
+    --secure-port="$APISERVER_PORT" \
+    --cert-dir="$STATE/pki" \
+    --token-auth-file="$STATE/tokens.csv" \
+    --authorization-mode=Node,RBAC \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="$STATE/pki/sa.pub" \
+    --service-account-signing-key-file="$STATE/pki/sa.key" \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
+    --allow-privileged=true \
+    --endpoint-reconciler-type=none \
+    --profiling=false \
+    ${KUBE_APISERVER_EXTRA_ARGS:-}
+}
+
+write_kubeconfig() {
+  local ca; ca=$(base64 -w0 < "$STATE/pki/apiserver.crt")
+  (umask 077 && cat > "$KUBECONFIG_PATH" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: e2e
+  cluster:
+    server: https://127.0.0.1:$APISERVER_PORT
+    certificate-authority-data: $ca
+users:
+- name: e2e-admin
+  user:
+    token: $(cat "$STATE/token")
+contexts:
+- name: e2e
+  context: {cluster: e2e, user: e2e-admin, namespace: default}
+current-context: e2e
+EOF
+  )
+  chmod 600 "$KUBECONFIG_PATH"
+}
+
+cmd_start() {
+  lock
+  if running; then say "already running (https://127.0.0.1:$APISERVER_PORT)"; echo "$KUBECONFIG_PATH"; return 0; fi
+  "$E2E/tools.sh" kube etcd
+  kill_procs            # leftovers of a crashed run on this state dir
+  rm -rf "$STATE"
+  # Until start-up succeeds, any exit (error, Ctrl-C) tears everything down again.
+  trap 'rc=$?; if [ $rc -ne 0 ]; then say "start failed; stopping what was started (logs kept in $STATE/logs)"; kill_procs; fi' EXIT
+  trap 'exit 130' INT TERM
+  umask 077             # keys, token and kubeconfig are secrets
+  mkdir -p "$STATE/pki" "$STATE/pids" "$STATE/logs"
+  gen_credentials
+  local attempt t0 t1
+  for attempt in 1 2 3; do
+    read -r ETCD_CLIENT_PORT ETCD_PEER_PORT APISERVER_PORT < <(free_ports 3)
+    printf 'ETCD_CLIENT_PORT=%s\nETCD_PEER_PORT=%s\nAPISERVER_PORT=%s\n' "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" > "$STATE/ports.env"
+    t0=$(now)
+    start_etcd
+    if wait_until etcd 30 etcd_healthy; then
+      say "etcd ready on 127.0.0.1:$ETCD_CLIENT_PORT in $(since "$t0")s"
+      t1=$(now)
+      start_apiserver
+      if wait_until kube-apiserver "$READY_TIMEOUT" api_ready; then
+        write_kubeconfig
+        say "kube-apiserver ready on https://127.0.0.1:$APISERVER_PORT: /readyz after $(since "$t1")s ($(since "$t0")s incl. etcd)"
+        trap - EXIT INT TERM
+        echo "$KUBECONFIG_PATH"
+        return 0
+      fi
+    fi
+    # Ports are picked free, then released before the servers bind them: another process can win
+    # that race. Only that case is retried.
+    if grep -qs 'address already in use' "$STATE/logs/etcd.log" "$STATE/logs/kube-apiserver.log"; then
+      say "port race lost (attempt $attempt); retrying with new ports"
+      kill_procs; rm -rf "$STATE/etcd" "$STATE/pids"/*; mkdir -p "$STATE/logs/failed-$attempt"
+      mv "$STATE/logs"/*.log "$STATE/logs/failed-$attempt/" 2>/dev/null || true
+      continue
+    fi
+    return 1
+  done
+  return 1
+}
+
+cmd_stop() {
+  lock
+  kill_procs
+  [ -z "$(state_pids)" ] || die "processes still reference $STATE: $(state_pids | tr '\n' ' ')"
+  rm -rf "$STATE"
+  say "stopped; state removed"
+}
+
+cmd_env() {
+  running || die "not running (state: $STATE); run: e2e/apiserver.sh start"
+  printf 'export KUBECONFIG=%q\n' "$KUBECONFIG_PATH"
+  # kubectl's discovery cache would otherwise pile up in ~/.kube/cache, one dir per random port
+  printf 'export KUBECACHEDIR=%q\n' "$STATE/kube-cache"
+  printf 'export E2E_KUBECTL=%q\n' "$BIN/kubectl"
+}
+
+rss_mib() { awk -v k="$2" '$1 == k":" {printf "%d", $2/1024}' "/proc/$1/status" 2>/dev/null; }
+
+cmd_status() {
+  local n p rc=0
+  load_ports || true
+  for n in etcd kube-apiserver; do
+    p=$(pid_of "$n")
+    if ours "$p"; then
+      printf '%-15s pid %-7s rss %5s MiB  peak %5s MiB\n' "$n" "$p" "$(rss_mib "$p" VmRSS)" "$(rss_mib "$p" VmHWM)"
+    else
+      printf '%-15s not running\n' "$n"; rc=1
+    fi
+  done
+  if [ $rc = 0 ] && api_ready; then
+    printf 'readyz          ok  https://127.0.0.1:%s  kubeconfig %s\n' "$APISERVER_PORT" "$KUBECONFIG_PATH"
+  else
+    printf 'readyz          not ready (state: %s)\n' "$STATE"; rc=1
+  fi
+  return $rc
+}
+
+kubectl_() { KUBECONFIG=$KUBECONFIG_PATH KUBECACHEDIR=$STATE/kube-cache "$BIN/kubectl" "$@"; }
+
+# Installs the CustomResourceDefinitions found in the given directories/files (other YAML there,
+# e.g. kustomization.yaml, is skipped) and waits until each is Established AND served (listable
+# through discovery), so the very next `kubectl create --dry-run=server` of a CR works.
+cmd_install_crds() {
+  [ $# -gt 0 ] || die "usage: install-crds DIR|FILE..."
+  running || die "not running; run: e2e/apiserver.sh start"
+  local args=() f names n deadline
+  while IFS= read -r f; do
+    grep -qE '^kind:[[:space:]]*CustomResourceDefinition' "$f" && args+=(-f "$f")
+  done < <(for p in "$@"; do
+    if [ -d "$p" ]; then find "$p" -maxdepth 1 -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) | sort
+    elif [ -f "$p" ]; then echo "$p"; else die "no such file or directory: $p"; fi
+  done)
+  [ ${#args[@]} -gt 0 ] || die "no CustomResourceDefinition found in: $*"
+  # Server-side apply: big CRDs (prometheuses: >1 MiB) exceed the 256 KiB limit of client-side
+  # apply's last-applied-configuration annotation.
+  names=$(kubectl_ apply --server-side --force-conflicts --field-manager=e2e-apiserver "${args[@]}" -o name)
+  # shellcheck disable=SC2086
+  kubectl_ wait --for=condition=Established --timeout=60s $names >/dev/null
+  deadline=$((SECONDS + 60))
+  for n in $names; do
+    n=${n#*/} # customresourcedefinition.apiextensions.k8s.io/spinapps.core.spinkube.dev -> plural.group
+    until kubectl_ get "$n" --all-namespaces --request-timeout=5s >/dev/null 2>&1; do
+      [ $SECONDS -lt $deadline ] || die "CRD $n Established but not served after 60s"
+      sleep 0.2
+    done
+  done
+  say "installed and established $(echo "$names" | wc -w) CRDs"
+}
+
+case ${1:-} in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  env) cmd_env ;;
+  status) cmd_status ;;
+  install-crds) shift; lock; cmd_install_crds "$@" ;;
+  kubectl) shift; kubectl_ "$@" ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+esac

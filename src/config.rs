@@ -153,12 +153,6 @@ impl Config {
             timeout_ms,
         })
     }
-
-    /// Path-style URL of an object.
-    pub fn object_url(&self, key: &str) -> String {
-        self.endpoint
-            .url(&s3_request::object_path(&self.bucket, key))
-    }
 }
 
 /// Accepts `http://host[:port]` or `https://host[:port]`, with an optional trailing slash.
@@ -231,7 +225,8 @@ mod tests {
         );
         assert_eq!(c.timeout_ms, 1500);
         assert_eq!(
-            c.object_url("my cat.gif"),
+            c.endpoint
+                .url(&s3_request::object_path(&c.bucket, "my cat.gif")),
             "http://127.0.0.1:9000/gifs/my%20cat.gif"
         );
     }

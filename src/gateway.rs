@@ -132,7 +132,9 @@ fn fetch(
     head_only: bool,
 ) -> Result<IncomingResponse, String> {
     let method = if head_only { "HEAD" } else { "GET" };
-    let url = config.object_url(key);
+    // The path is signed as part of the URL and sent as the request's path: the same string.
+    let path = s3_request::object_path(&config.bucket, key);
+    let url = config.endpoint.url(&path);
     let request = s3_request::Request {
         method,
         url: &url,
@@ -156,9 +158,6 @@ fn fetch(
     let fields = Fields::from_list(&list).map_err(|e| format!("invalid header: {e:?}"))?;
 
     let outgoing = OutgoingRequest::new(fields);
-    let path = url
-        .split_once(config.endpoint.authority.as_str())
-        .map_or("/", |(_, path)| path);
     let scheme = match config.endpoint.scheme {
         config::Scheme::Http => Scheme::Http,
         config::Scheme::Https => Scheme::Https,
@@ -174,7 +173,7 @@ fn fetch(
         && outgoing
             .set_authority(Some(&config.endpoint.authority))
             .is_ok()
-        && outgoing.set_path_with_query(Some(path)).is_ok();
+        && outgoing.set_path_with_query(Some(&path)).is_ok();
     if !configured {
         return Err("the host rejected the request line".into());
     }

@@ -160,33 +160,30 @@ def main():
                    stdout=subprocess.DEVNULL)
     log("namespace and pods created in the real kube-apiserver")
 
+    def start_adapter(name, rules):
+        """A prometheus-adapter serving `rules`; its Kubernetes side is the real kube-apiserver."""
+        config = os.path.join(WORK, f"{name}-config.yaml")
+        with open(config, "w") as f:
+            yaml.safe_dump(rules, f)
+        port = free_port()
+        start(name, [os.path.join(BIN, "adapter"), f"--prometheus-url=http://127.0.0.1:{prom_port}/",
+                     f"--config={config}", "--metrics-relist-interval=5s",
+                     f"--lister-kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
+                     f"--authorization-kubeconfig={kubeconfig}", "--authentication-skip-lookup",
+                     "--authorization-always-allow-paths=/healthz,/readyz,/livez",
+                     f"--secure-port={port}", "--bind-address=127.0.0.1", f"--cert-dir={WORK}/{name}-certs", "--v=2"])
+        return port
+
     values = yaml.safe_load(open(VALUES))
     cfg = {"rules": values["rules"].get("custom") or [], "externalRules": values["rules"].get("external") or []}
-    with open(os.path.join(WORK, "adapter-config.yaml"), "w") as f:
-        yaml.safe_dump(cfg, f)
-    adapter_port = free_port()
-    start("adapter", [os.path.join(BIN, "adapter"), f"--prometheus-url=http://127.0.0.1:{prom_port}/",
-                      f"--config={WORK}/adapter-config.yaml", "--metrics-relist-interval=5s",
-                      f"--lister-kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
-                      f"--authorization-kubeconfig={kubeconfig}", "--authentication-skip-lookup",
-                      "--authorization-always-allow-paths=/healthz,/readyz,/livez",
-                      f"--secure-port={adapter_port}", "--bind-address=127.0.0.1", f"--cert-dir={WORK}/certs",
-                      "--v=2"])
+    adapter_port = start_adapter("adapter", cfg)
     # A second adapter with the filters stripped from the rules (the classic mistake): the same
     # assertions must fail against it, which proves they can detect broken rules.
     broken = json.loads(json.dumps(cfg))
     for r in broken["rules"] + broken["externalRules"]:
         for k in ("seriesQuery", "metricsQuery"):
             r[k] = re.sub(r',?(service|api|metrics_path)="[^"]*"', "", r[k]).replace("{,", "{")
-    with open(os.path.join(WORK, "adapter-config-broken.yaml"), "w") as f:
-        yaml.safe_dump(broken, f)
-    broken_port = free_port()
-    start("adapter-broken", [os.path.join(BIN, "adapter"), f"--prometheus-url=http://127.0.0.1:{prom_port}/",
-                             f"--config={WORK}/adapter-config-broken.yaml", "--metrics-relist-interval=5s",
-                             f"--lister-kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
-                             f"--authorization-kubeconfig={kubeconfig}", "--authentication-skip-lookup",
-                             "--authorization-always-allow-paths=/healthz,/readyz,/livez",
-                             f"--secure-port={broken_port}", "--bind-address=127.0.0.1", f"--cert-dir={WORK}/certs-broken"])
+    broken_port = start_adapter("adapter-broken", broken)
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE

@@ -46,8 +46,7 @@ export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-trimpath -buildvcs=false -mod=r
 
 step() { printf '==> [e2e-tools] %s\n' "$*" >&2; }
 die() { printf 'e2e/tools.sh: %s\n' "$*" >&2; exit 1; }
-stamp_ok() { [ -f "$STAMPS/$1" ] && [ "$(cat "$STAMPS/$1")" = "$2" ]; }
-stamp_set() { printf '%s' "$2" > "$STAMPS/$1"; }
+. "$ROOT/scripts/lib/stamps.sh"
 modhash() { cat "$1/go.mod" "$1/go.sum" | sha256sum | cut -c1-16; }
 # The module's publication time from the module cache (.info); used as buildDate so that two
 # builds of the same pin are identical (SOURCE_DATE_EPOCH-style), instead of "now".

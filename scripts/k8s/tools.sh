@@ -37,8 +37,7 @@ PROM_OPERATOR_VERSION=v0.85.0
 # -----------------------------------------------------------------------------------------
 
 step() { printf '==> [k8s-tools] %s\n' "$*" >&2; }
-stamp_ok() { [ -f "$TOOLS/stamps/$1" ] && [ "$(cat "$TOOLS/stamps/$1")" = "$2" ] && { [ -z "${3:-}" ] || [ -e "$3" ]; }; }
-stamp_set() { printf '%s' "$2" > "$TOOLS/stamps/$1"; }
+. "$ROOT/scripts/lib/stamps.sh"
 export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false"
 
 want="${*:-all}"

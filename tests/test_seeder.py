@@ -41,5 +41,6 @@ def test_unreachable_minio_fails_within_the_timeout(minio, app_credentials):
 def test_missing_gif_fails_clearly(minio, app_credentials, tmp_path):
     result = run_seeder(minio, app_credentials, OBJECT_FILE=str(tmp_path / "nope.gif"))
     assert result.returncode != 0
-    assert "nope.gif" in result.stderr and result.stderr.startswith("error:") or "error:" in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "nope.gif" in errors[0], result.stderr
     assert "panicked" not in result.stderr

@@ -11,7 +11,7 @@ SEEDER      := target/release/seeder
 TOOLS       := .tools
 PYTHON      := $(TOOLS)/venv/bin/python
 
-.PHONY: help tools test-tools build run test unit-test integration-test k8s-check k8s-images bench bench-explore clean
+.PHONY: help tools test-tools build run test unit-test integration-test k8s-check e2e k8s-images bench bench-explore clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -31,7 +31,7 @@ build: tools ## Build the component, the variables adapter, the seeder and the w
 run: build ## Start MinIO, seed it and serve the GIF (Ctrl-C stops)
 	scripts/local-stack.sh
 
-test: test-tools build unit-test integration-test k8s-check ## All tests: unit, integration (real MinIO, WASI host, Chromium), Kubernetes checks
+test: test-tools build unit-test integration-test k8s-check e2e ## All tests: unit, integration (real MinIO, WASI host, Chromium), Kubernetes checks, end-to-end on a real cluster
 
 unit-test:
 	cargo test --locked --workspace
@@ -42,6 +42,9 @@ integration-test:
 k8s-check: test-tools ## Offline checks of charts/, terraform/, images/ (helm, kubeconform, kube-apiserver dry-run, promtool, real Prometheus + adapter)
 	e2e/check-apiserver.sh
 	scripts/k8s/check.sh
+
+e2e: test-tools build ## terraform apply on a single-node Kubernetes built from source, then HPA, data and destroy checks (needs root)
+	e2e/run.sh
 
 k8s-images: build ## Image tarballs (app, MinIO + mc, seeder) for `minikube image load`, built without Docker
 	scripts/k8s/build-images.sh

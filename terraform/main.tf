@@ -5,6 +5,9 @@ locals {
   minio_replica_service = "${local.minio_release}-replicas"
   minio_app_secret      = "${local.minio_release}-app"
   minio_root_secret     = "${local.minio_release}-root-tf"
+  # Whether a password was given is not secret; without nonsensitive() Terraform refuses it in
+  # count and outputs because it is derived from a sensitive variable.
+  minio_root_password_set = nonsensitive(var.minio_root_password != null)
 
   prometheus_service = "kube-prometheus-stack-prometheus"
 
@@ -28,6 +31,8 @@ resource "kubernetes_namespace_v1" "app" {
 }
 
 resource "kubernetes_namespace_v1" "monitoring" {
+  count = var.install_platform ? 1 : 0
+
   metadata {
     name   = var.monitoring_namespace
     labels = local.common_labels
@@ -39,6 +44,8 @@ resource "kubernetes_namespace_v1" "monitoring" {
 ################################################################################
 
 resource "helm_release" "cert_manager" {
+  count = var.install_platform ? 1 : 0
+
   name             = "cert-manager"
   namespace        = "cert-manager"
   create_namespace = true
@@ -58,8 +65,10 @@ resource "helm_release" "cert_manager" {
 ################################################################################
 
 resource "helm_release" "kube_prometheus_stack" {
+  count = var.install_platform ? 1 : 0
+
   name       = "kube-prometheus-stack"
-  namespace  = kubernetes_namespace_v1.monitoring.metadata[0].name
+  namespace  = kubernetes_namespace_v1.monitoring[0].metadata[0].name
   repository = "https://prometheus-community.github.io/helm-charts"
   chart      = "kube-prometheus-stack"
   version    = var.kube_prometheus_stack_chart_version
@@ -70,8 +79,10 @@ resource "helm_release" "kube_prometheus_stack" {
 }
 
 resource "helm_release" "prometheus_adapter" {
+  count = var.install_platform ? 1 : 0
+
   name       = "prometheus-adapter"
-  namespace  = kubernetes_namespace_v1.monitoring.metadata[0].name
+  namespace  = kubernetes_namespace_v1.monitoring[0].metadata[0].name
   repository = "https://prometheus-community.github.io/helm-charts"
   chart      = "prometheus-adapter"
   version    = var.prometheus_adapter_chart_version
@@ -93,6 +104,8 @@ resource "helm_release" "prometheus_adapter" {
 ################################################################################
 
 data "http" "spin_operator_crds" {
+  count = var.install_platform ? 1 : 0
+
   url = local.spin_operator_crds_url
 
   lifecycle {
@@ -104,15 +117,17 @@ data "http" "spin_operator_crds" {
 }
 
 resource "kubernetes_manifest" "spin_operator_crds" {
-  for_each = {
-    for m in provider::kubernetes::manifest_decode_multi(data.http.spin_operator_crds.response_body) :
+  for_each = var.install_platform ? {
+    for m in provider::kubernetes::manifest_decode_multi(data.http.spin_operator_crds[0].response_body) :
     m.metadata.name => m if m.kind == "CustomResourceDefinition"
-  }
+  } : {}
 
   manifest = each.value
 }
 
 resource "helm_release" "runtime_class_manager" {
+  count = var.install_platform ? 1 : 0
+
   name             = "runtime-class-manager"
   namespace        = "runtime-class-manager"
   create_namespace = true
@@ -124,6 +139,8 @@ resource "helm_release" "runtime_class_manager" {
 }
 
 resource "helm_release" "spin_operator" {
+  count = var.install_platform ? 1 : 0
+
   name             = "spin-operator"
   namespace        = "spin-operator"
   create_namespace = true
@@ -141,7 +158,7 @@ resource "helm_release" "spin_operator" {
 ################################################################################
 
 resource "kubernetes_secret_v1" "minio_root" {
-  count = var.minio_root_password == null ? 0 : 1
+  count = local.minio_root_password_set ? 1 : 0
 
   metadata {
     name      = local.minio_root_secret
@@ -168,7 +185,7 @@ resource "helm_release" "gif_minio" {
       image = var.seeder_image
     }
     auth = {
-      existingSecret = var.minio_root_password == null ? "" : local.minio_root_secret
+      existingSecret = local.minio_root_password_set ? local.minio_root_secret : ""
     }
     replicas = {
       autoscaling = {
@@ -212,7 +229,8 @@ resource "helm_release" "gif_gateway" {
     }
     spinkube = {
       shim = {
-        create       = true
+        # The Shim CRD belongs to runtime-class-manager, which only the platform install brings.
+        create       = var.install_platform
         version      = var.containerd_shim_spin_version
         arch         = var.node_arch
         nodeSelector = { "kubernetes.io/os" = "linux" }

@@ -28,5 +28,5 @@ output "minio_app_credentials_secret" {
 
 output "minio_root_credentials_secret" {
   description = "Secret holding the MinIO root credentials."
-  value       = var.minio_root_password == null ? "${local.minio_release}-root" : local.minio_root_secret
+  value       = local.minio_root_password_set ? local.minio_root_secret : "${local.minio_release}-root"
 }

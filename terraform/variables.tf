@@ -51,6 +51,16 @@ variable "monitoring_namespace" {
 }
 
 ################################################################################
+# Platform
+################################################################################
+
+variable "install_platform" {
+  description = "Install the upstream platform from its remote charts: cert-manager, kube-prometheus-stack, prometheus-adapter, SpinKube's CRDs, runtime-class-manager and spin-operator (with the Shim that installs containerd-shim-spin). Set false on a cluster that already runs them; the monitoring namespace, a Prometheus Service named kube-prometheus-stack-prometheus, the RuntimeClass and the adapter rules of values/prometheus-adapter.yaml.tftpl must then exist (the offline end-to-end test in e2e/ provides them)."
+  type        = bool
+  default     = true
+}
+
+################################################################################
 # Pinned upstream versions
 ################################################################################
 

@@ -5,15 +5,15 @@ terraform {
   required_providers {
     helm = {
       source  = "hashicorp/helm"
-      version = "= 3.0.2"
+      version = "= 3.2.0"
     }
     kubernetes = {
       source  = "hashicorp/kubernetes"
-      version = "= 2.38.0"
+      version = "= 3.2.1"
     }
     http = {
       source  = "hashicorp/http"
-      version = "= 3.5.0"
+      version = "= 3.6.1"
     }
   }
 }

@@ -103,25 +103,40 @@ if has adapter; then
   LDFLAGS="-s -w" gowrapped adapter "$ADAPTER_VERSION" "$ADAPTER_MODULE" "$ADAPTER_MODULE/cmd/adapter"
 fi
 
-# Terraform providers for `terraform validate` (check.sh uses the mirror when it exists).
-# The Go module proxy lists only the v1.x tags of these modules (their v2/v3 tags are not valid Go
-# module versions) and refuses branch/commit queries, so a provider can only be built from its
-# exact commit pseudo-version (v1.3.3-0.<UTC commit time>-<12 hex> for helm, v1.13.5-0.… for
-# kubernetes, v1.2.1-0.… for http). Set them to enable, e.g.
-#   TF_HELM_PSEUDO=v1.3.3-0.20250101000000-0123456789ab scripts/k8s/tools.sh tf-providers
+# Terraform providers for `terraform validate` and the end-to-end `terraform apply`, installed into
+# a filesystem mirror (.tools/terraform-providers; check.sh and e2e/ point TF_CLI_CONFIG_FILE at it).
+# The Go module proxy cannot serve the providers' v2/v3 tags (not valid Go module versions for
+# these paths), only exact commit pseudo-versions, so each pin is the commit of (or just after) the
+# release named beside it. Built in place from the module's own source, because terraform-provider-http's
+# go.mod still declares its old path (github.com/terraform-providers/...).
+TF_PROVIDERS=(
+  # name       version  commit pseudo-version (CHANGELOG top entry at that commit)
+  "helm        3.2.0    v1.3.3-0.20260629194918-a4f1c1d8b008"  # 3.2.0 (June 4, 2026)
+  "kubernetes  3.2.1    v1.13.4-0.20260821094251-3a33fb6cc605" # 3.2.1 (Jun 30, 2026)
+  "http        3.6.1    v1.2.1-0.20260814132659-be89f04ea469"  # 3.6.1 (August 14, 2026)
+)
 if has tf-providers; then
   MIRROR=$TOOLS/terraform-providers
-  for spec in "helm 3.0.2 ${TF_HELM_PSEUDO:-}" "kubernetes 2.38.0 ${TF_KUBERNETES_PSEUDO:-}" "http 3.5.0 ${TF_HTTP_PSEUDO:-}"; do
+  for spec in "${TF_PROVIDERS[@]}"; do
     set -- $spec
-    name=$1 tfver=$2 pseudo=${3:-}
-    if [ -z "$pseudo" ]; then step "terraform-provider-$name $tfver: no pseudo-version given (TF_${name^^}_PSEUDO), skipped"; continue; fi
+    name=$1 tfver=$2 pseudo=$3
+    mod=github.com/hashicorp/terraform-provider-$name
+    file=terraform-provider-${name}_v$tfver
     out=$MIRROR/registry.terraform.io/hashicorp/$name/$tfver/linux_amd64
-    if stamp_ok "k8s-tf-$name" "$pseudo" "$out/terraform-provider-${name}_v$tfver"; then continue; fi
-    LDFLAGS="-s -w" gowrapped "terraform-provider-$name" "$pseudo" "github.com/hashicorp/terraform-provider-$name" "github.com/hashicorp/terraform-provider-$name"
-    mkdir -p "$out" "$MIRROR/registry.opentofu.org/hashicorp/$name/$tfver/linux_amd64"
-    cp "$BIN/terraform-provider-$name" "$out/terraform-provider-${name}_v$tfver"
-    cp "$BIN/terraform-provider-$name" "$MIRROR/registry.opentofu.org/hashicorp/$name/$tfver/linux_amd64/terraform-provider-${name}_v$tfver"
-    stamp_set "k8s-tf-$name" "$pseudo"
+    if stamp_ok "k8s-tf-$name" "$tfver $pseudo" "$out/$file"; then continue; fi
+    step "building terraform-provider-$name $tfver from $mod@$pseudo"
+    t0=$SECONDS
+    src=$(cd "$TOOLS" && go mod download -json "$mod@$pseudo" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error")))')
+    dir=$TOOLS/src/terraform-provider-$name
+    rm -rf "$dir" && cp -r "$src" "$dir" && chmod -R u+w "$dir"
+    (cd "$dir" && GOFLAGS="$GOFLAGS -mod=mod" go build -ldflags="-s -w -X main.Version=$tfver" -o "$BIN/terraform-provider-$name" .)
+    for reg in registry.terraform.io registry.opentofu.org; do
+      mkdir -p "$MIRROR/$reg/hashicorp/$name/$tfver/linux_amd64"
+      cp "$BIN/terraform-provider-$name" "$MIRROR/$reg/hashicorp/$name/$tfver/linux_amd64/$file"
+    done
+    rm -rf "$dir"
+    stamp_set "k8s-tf-$name" "$tfver $pseudo"
+    step "terraform-provider-$name built in $((SECONDS - t0))s"
   done
 fi
 

@@ -1,0 +1,851 @@
+#!/usr/bin/env bash
+# A real single-node Kubernetes v1.34 cluster (etcd, kube-apiserver, controller-manager, scheduler,
+# containerd + runc, kubelet, kube-proxy, CoreDNS), every binary built from source by e2e/tools.sh,
+# all of it inside one network namespace that this script creates and deletes.
+#
+#   e2e/cluster.sh up                   # build if needed, start, wait for node + CoreDNS Ready
+#                                       # (reuses a healthy running cluster; tears down a broken one)
+#   eval "$(e2e/cluster.sh env)"        # KUBECONFIG, E2E_NODE_IP, E2E_KUBECTL, ...
+#   e2e/cluster.sh kubectl ARGS...      # the pinned kubectl against this cluster
+#   e2e/cluster.sh load TAR...          # import docker-save image tarballs into containerd (k8s.io)
+#   e2e/cluster.sh status               # processes, node, memory; exit 1 when not up
+#   e2e/cluster.sh smoke                # echo pods: DNS, ClusterIP, LoadBalancer from the host
+#   e2e/cluster.sh down                 # stop everything, undo every host change (idempotent)
+#
+# Network: netns $E2E_NETNS (gif-e2e) joined to the host by a veth pair, host side $E2E_HOST_IP
+# (10.250.0.1/30), node side $E2E_NODE_IP (10.250.0.2/30). The node has no default route and the
+# host does not forward, so no packet of the cluster can leave this machine. State, logs, certs
+# under $E2E_CLUSTER_STATE (target/e2e/cluster). See e2e/README.md for the flags and the reasons.
+set -euo pipefail
+E2E=$(cd "$(dirname "$0")" && pwd -P) # physical path: compared with /proc/PID/exe
+ROOT=$(dirname "$E2E")
+TOOLS=$ROOT/.tools
+BIN=$TOOLS/bin
+STATE=${E2E_CLUSTER_STATE:-$ROOT/target/e2e/cluster}
+case $STATE in /*) ;; *) STATE=$PWD/$STATE ;; esac
+STATE=${STATE%/}
+NETNS=${E2E_NETNS:-gif-e2e}
+NETNS_PATH=/run/netns/$NETNS
+HOST_IP=${E2E_HOST_IP:-10.250.0.1}
+NODE_IP=${E2E_NODE_IP:-10.250.0.2}
+NET_PREFIX=${E2E_NET_PREFIX:-30}
+VETH=${E2E_VETH:-${NETNS:0:10}0} # host side; the node side is eth0 inside the netns (IFNAMSIZ 15)
+NODE_NAME=${E2E_NODE_NAME:-$NETNS}
+SERVICE_CIDR=${E2E_SERVICE_CIDR:-10.96.0.0/16}
+KUBERNETES_SVC_IP=${E2E_KUBERNETES_SVC_IP:-10.96.0.1} # first IP of SERVICE_CIDR
+DNS_IP=${E2E_DNS_IP:-10.96.0.10}
+CLUSTER_CIDR=${E2E_CLUSTER_CIDR:-10.244.0.0/16}
+POD_CIDR=${E2E_POD_CIDR:-10.244.0.0/24}
+CLUSTER_DOMAIN=cluster.local
+HPA_SYNC_PERIOD=${E2E_HPA_SYNC_PERIOD:-15s}
+HPA_DOWNSCALE_STABILIZATION=${E2E_HPA_DOWNSCALE_STABILIZATION:-30s}
+CGROUP_NAME=${E2E_CGROUP_ROOT:-$NETNS} # kubelet's cgroupRoot: /$CGROUP_NAME in every hierarchy
+READY_TIMEOUT=${E2E_CLUSTER_READY_TIMEOUT:-180}
+APISERVER_PORT=6443
+KUBECONFIG_PATH=$STATE/kubeconfig
+SOCK=$STATE/containerd/containerd.sock
+FAILED_LOGS=$(dirname "$STATE")/$(basename "$STATE")-failed-logs
+# Paths outside the state dir that containerd/kubelet/ip create and that cannot be moved: each is
+# removed on `down` only if it did not exist before `up` (recorded in $STATE/host-paths).
+# (/var/lib/kubelet: kubelet's device-plugin socket dir is hard-coded; /usr/libexec/kubernetes: the
+# flexvolume dir, created by the kubelet and controller-manager probes if not pointed elsewhere.)
+HOST_PATHS="/run/netns /run/containerd /var/lib/cni /var/log/containers /var/lib/kubelet /usr/libexec/kubernetes"
+# Global (not per-netns) sysctls that kubelet's setupKernelTunables overwrites; restored on `down`.
+KUBELET_SYSCTLS="vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes"
+
+say() { printf '==> [e2e-cluster] %s\n' "$*" >&2; }
+die() { printf 'e2e/cluster.sh: %s\n' "$*" >&2; exit 1; }
+now() { date +%s%N; }
+since() { local d=$(( ($(date +%s%N) - $1) / 100000000 )); printf '%d.%d' $((d / 10)) $((d % 10)); }
+innet() { nsenter --net="$NETNS_PATH" -- "$@"; }
+
+lock() { mkdir -p "$(dirname "$STATE")"; exec 9>"$STATE.lock"; flock 9; }
+
+# Ours: a process running one of our binaries (.tools/bin/*, maybe "(deleted)" after a rebuild)
+# whose command line names this state dir, or this script's LoadBalancer loop for this state dir.
+# Never matches a recycled pid, another instance, or a shell that merely mentions the path.
+ours() {
+  local p=${1:-} exe cmd
+  [ -n "$p" ] && exe=$(readlink "/proc/$p/exe" 2>/dev/null) || return 1
+  cmd=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null) || return 1
+  # No bare `return` here: inside the EXIT trap (teardown after a failed `up`) it would return the
+  # status the script was exiting with, and nothing would ever be "ours".
+  if [[ $exe == "$BIN/"* ]]; then
+    [[ $cmd == *"$STATE/"* ]] && return 0 || return 1
+  fi
+  [[ $exe == */bash && $cmd == *"$E2E/cluster.sh _lb-loop $STATE/"* ]]
+}
+pid_of() { cat "$STATE/pids/$1.pid" 2>/dev/null || true; }
+alive() { ours "$(pid_of "$1")"; }
+state_pids() { local d; for d in /proc/[0-9]*; do ours "${d#/proc/}" && echo "${d#/proc/}"; done; return 0; }
+
+# Container processes: everything in the cgroup tree kubelet and runc made under /$CGROUP_NAME.
+cgroup_dirs() { # v1 (one per hierarchy) or v2 (/sys/fs/cgroup/NAME)
+  local h
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then [ -d "/sys/fs/cgroup/$CGROUP_NAME" ] && echo "/sys/fs/cgroup/$CGROUP_NAME"; return 0; fi
+  for h in /sys/fs/cgroup/*/; do [ -d "$h$CGROUP_NAME" ] && echo "$h$CGROUP_NAME"; done
+  return 0
+}
+container_pids() {
+  local d
+  for d in $(cgroup_dirs); do find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null; done | sort -un
+}
+
+# spawn NAME CMD...: in the netns, in its own session (only `down` takes it down), pid file written
+# by the process itself right before exec (nsenter execs without forking for a net namespace).
+spawn() {
+  local name=$1; shift
+  # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash
+  setsid nsenter --net="$NETNS_PATH" -- bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$STATE/pids/$name.pid" "$@" \
+    </dev/null >>"$STATE/logs/$name.log" 2>&1 9>&- &
+  local p
+  for _ in $(seq 1 100); do
+    p=$(pid_of "$name")
+    if [ -n "$p" ]; then ours "$p" || [ ! -d "/proc/$p" ] && return 0; fi
+    sleep 0.05
+  done
+  die "$name did not start (pid file $STATE/pids/$name.pid)"
+}
+
+logtail() { say "last lines of $STATE/logs/$1.log:"; tail -n "${2:-30}" "$STATE/logs/$1.log" >&2 || true; }
+# wait_until NAME TIMEOUT WHAT CMD...: poll CMD; fail early (with NAME's log) if NAME died.
+wait_until() {
+  local name=$1 timeout=$2 what=$3; shift 3
+  local deadline=$((SECONDS + timeout))
+  while ! "$@" >/dev/null 2>&1; do
+    if [ -n "$name" ] && ! alive "$name"; then say "$name exited while waiting for: $what"; logtail "$name"; return 1; fi
+    [ $SECONDS -lt $deadline ] || { say "timed out after ${timeout}s waiting for: $what"; [ -z "$name" ] || logtail "$name"; return 1; }
+    sleep 0.3
+  done
+}
+
+kubectl_() { KUBECONFIG=$KUBECONFIG_PATH KUBECACHEDIR=$STATE/kube-cache "$BIN/kubectl" "$@"; }
+ctr_() { "$BIN/ctr" --address "$SOCK" -n k8s.io "$@"; }
+
+# ---- PKI ------------------------------------------------------------------------------------
+# One CA signs everything. Client certs carry the identity in CN/O, which is what RBAC and the
+# Node authorizer expect of each component (system:node:<name> in system:nodes, etc.).
+cert() { # NAME SUBJECT [SAN] : client cert (or server cert when SAN is given)
+  local name=$1 subj=$2 san=${3:-} ext
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/$name.key" 2>/dev/null
+  openssl req -new -key "$PKI/$name.key" -subj "$subj" -out "$PKI/$name.csr" 2>/dev/null
+  ext=$PKI/$name.ext
+  if [ -n "$san" ]; then
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' "$san" > "$ext"
+  else
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' > "$ext"
+  fi
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/${CA_PREFIX:-}ca.crt" -CAkey "$PKI/${CA_PREFIX:-}ca.key" -CAcreateserial \
+    -days 30 -sha256 -extfile "$ext" -out "$PKI/$name.crt" 2>/dev/null
+  rm -f "$PKI/$name.csr" "$ext"
+}
+gen_pki() {
+  PKI=$STATE/pki
+  local ca
+  for ca in ca front-proxy-ca; do
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$PKI/$ca.key" -out "$PKI/$ca.crt" \
+      -days 30 -subj "/CN=gif-e2e-$ca" -addext basicConstraints=critical,CA:TRUE \
+      -addext keyUsage=critical,keyCertSign,cRLSign,digitalSignature 2>/dev/null
+  done
+  local svc=kubernetes.default.svc
+  cert apiserver /CN=kube-apiserver "IP:$NODE_IP,IP:$KUBERNETES_SVC_IP,IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:$svc,DNS:$svc.$CLUSTER_DOMAIN"
+  cert kubelet-serving "/CN=system:node:$NODE_NAME/O=system:nodes" "IP:$NODE_IP,DNS:$NODE_NAME,IP:127.0.0.1"
+  cert admin "/CN=e2e-admin/O=system:masters"
+  cert kubelet "/CN=system:node:$NODE_NAME/O=system:nodes"
+  cert controller-manager /CN=system:kube-controller-manager
+  cert scheduler /CN=system:kube-scheduler
+  cert kube-proxy /CN=system:kube-proxy
+  # apiserver -> kubelet (logs, exec, port-forward): the kubelet authorizes it by SubjectAccessReview.
+  cert apiserver-kubelet-client "/CN=kube-apiserver-kubelet-client/O=system:masters"
+  # Aggregation layer (prometheus-adapter, metrics APIs): separate CA, as kubeadm does, so that a
+  # front-proxy cert cannot be used as a normal client cert.
+  CA_PREFIX=front-proxy- cert front-proxy-client /CN=front-proxy-client
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/sa.key" 2>/dev/null
+  openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
+}
+
+kubeconfig() { # NAME SERVER
+  local name=$1 server=$2
+  cat > "$STATE/$name.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: gif-e2e
+  cluster:
+    server: $server
+    certificate-authority-data: $(base64 -w0 < "$STATE/pki/ca.crt")
+users:
+- name: $name
+  user:
+    client-certificate-data: $(base64 -w0 < "$STATE/pki/$name.crt")
+    client-key-data: $(base64 -w0 < "$STATE/pki/$name.key")
+contexts:
+- name: gif-e2e
+  context: {cluster: gif-e2e, user: $name, namespace: default}
+current-context: gif-e2e
+EOF
+}
+
+# ---- network --------------------------------------------------------------------------------
+record_host_state() {
+  local p s
+  : > "$STATE/host-paths"
+  for p in $HOST_PATHS; do [ -e "$p" ] && echo "$p" >> "$STATE/host-paths"; done
+  : > "$STATE/sysctls"
+  for s in $KUBELET_SYSCTLS; do echo "$s=$(sysctl -n "$s")" >> "$STATE/sysctls"; done
+}
+
+net_up() {
+  ip netns add "$NETNS"
+  # Peer created directly inside the netns: "eth0" would clash with the host's own eth0.
+  ip link add "$VETH" type veth peer name eth0 netns "$NETNS"
+  ip addr add "$HOST_IP/$NET_PREFIX" dev "$VETH"
+  ip link set "$VETH" up
+  innet ip link set lo up
+  innet ip addr add "$NODE_IP/$NET_PREFIX" dev eth0
+  innet ip link set eth0 up
+  # Per-netns sysctls, so the host's values are untouched. Forwarding: between eth0 (host -> LB IP)
+  # and cni0 (pods). bridge-nf-call-iptables: pod -> Service -> pod on the same bridge must pass
+  # kube-proxy's DNAT (per-netns since Linux 5.3).
+  innet sysctl -qw net.ipv4.ip_forward=1
+  innet sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || say "warning: net.bridge.bridge-nf-call-iptables not settable in the netns"
+}
+
+# ---- config files ---------------------------------------------------------------------------
+write_configs() {
+  local spin=""
+  mkdir -p "$STATE/containerd" "$STATE/cni/net.d" "$STATE/kubelet" "$STATE/pod-logs" "$STATE/kubelet-plugins"
+  if [ -n "${SPIN_SHIM:-}" ]; then
+    [ -x "$SPIN_SHIM" ] || die "SPIN_SHIM=$SPIN_SHIM is not an executable"
+    # runtime_type io.containerd.spin.v2 -> containerd looks for containerd-shim-spin-v2 on PATH
+    # (PATH of containerd includes the shim's dir, see start_containerd); runtime_path pins it.
+    spin="
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.spin]
+      runtime_type = 'io.containerd.spin.v2'
+      runtime_path = '$SPIN_SHIM'"
+  fi
+  # containerd 2.x config (version 3). Everything that defaults to /var/lib, /run, /opt or /etc is
+  # moved under the state dir or disabled, so nothing of it outlives `down`:
+  # - root/state, gRPC + ttrpc sockets, runc's state (runc options Root), pod netns bind mounts
+  #   (netns_mounts_under_state_dir; default /var/run/netns/cni-*).
+  # - opt plugin (/opt/containerd), NRI (/var/run/nri), CDI (/etc/cdi, /var/run/cdi) are off.
+  # - Unused snapshotters are disabled (less memory, no probing of btrfs/zfs/devmapper).
+  # Left over by design: shim sockets in /run/containerd/s (hard-coded) and libcni's result cache
+  # in /var/lib/cni (not configurable in containerd); `down` removes them.
+  cat > "$STATE/containerd/config.toml" <<EOF
+version = 3
+root = '$STATE/containerd/root'
+state = '$STATE/containerd/state'
+temp = '$STATE/containerd/tmp'
+imports = []   # the default would read /etc/containerd/conf.d/*.toml
+disabled_plugins = [
+  'io.containerd.internal.v1.opt',
+  'io.containerd.nri.v1.nri',
+  'io.containerd.snapshotter.v1.btrfs',
+  'io.containerd.snapshotter.v1.zfs',
+  'io.containerd.snapshotter.v1.devmapper',
+  'io.containerd.snapshotter.v1.blockfile',
+  'io.containerd.snapshotter.v1.erofs',
+  'io.containerd.differ.v1.erofs',
+  'io.containerd.mount-handler.v1.erofs',
+  'io.containerd.tracing.processor.v1.otlp',
+  'io.containerd.internal.v1.tracing',
+]
+
+[grpc]
+  address = '$SOCK'
+
+[ttrpc]
+  address = '$SOCK.ttrpc'
+
+[metrics]
+  address = ''
+
+[plugins]
+  [plugins.'io.containerd.cri.v1.images']
+    snapshotter = 'overlayfs'
+    # Locally imported images only: never pull the sandbox image, never reach a registry.
+    [plugins.'io.containerd.cri.v1.images'.pinned_images]
+      sandbox = '$PAUSE_IMAGE'
+
+  [plugins.'io.containerd.cri.v1.runtime']
+    enable_cdi = false
+    # Lowering an OOM score needs CAP_SYS_RESOURCE, which this sandboxed host does not grant even to
+    # root: runc init then dies with "can't get final child's PID from pipe: EOF" (pause asks for
+    # -998). Clamp container scores at containerd's own instead, as for rootless containerd.
+    restrict_oom_score_adj = true
+    cdi_spec_dirs = []
+    netns_mounts_under_state_dir = true
+    [plugins.'io.containerd.cri.v1.runtime'.containerd]
+      default_runtime_name = 'runc'
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+        runtime_type = 'io.containerd.runc.v2'
+        [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+          BinaryName = '$BIN/runc'
+          Root = '$STATE/containerd/runc'
+          # kubelet uses the cgroupfs driver (no systemd here); both must agree.
+          SystemdCgroup = false$spin
+    [plugins.'io.containerd.cri.v1.runtime'.cni]
+      bin_dirs = ['$CNI_BIN']
+      conf_dir = '$STATE/cni/net.d'
+      max_conf_num = 1
+
+  [plugins.'io.containerd.grpc.v1.cri']
+    disable_tcp_service = true
+    # exec/attach/port-forward streams: loopback of the netns only.
+    stream_server_address = '127.0.0.1'
+    stream_server_port = '0'
+EOF
+
+  # One bridge for the one node. host-local keeps its leases under the state dir (default
+  # /var/lib/cni/networks). ipMasq: pods talking to the host (10.250.0.1) appear as the node IP.
+  # hairpinMode: a pod reaching itself through its Service. The loopback plugin is not listed:
+  # containerd's CRI sets up lo itself with the `loopback` binary from bin_dirs.
+  cat > "$STATE/cni/net.d/10-$NETNS.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "$NETNS",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "cni0",
+      "isGateway": true,
+      "ipMasq": true,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{"subnet": "$POD_CIDR"}]],
+        "routes": [{"dst": "0.0.0.0/0"}],
+        "dataDir": "$STATE/cni/ipam"
+      }
+    },
+    {"type": "portmap", "capabilities": {"portMappings": true}}
+  ]
+}
+EOF
+
+  # kubelet. Why each non-default:
+  # - cgroupDriver cgroupfs + cgroupRoot /$CGROUP_NAME: no systemd; all pod cgroups in one subtree
+  #   that `down` can empty and remove. This host is cgroup v1 (hybrid): fine for 1.34.
+  # - failSwapOn false: do not care about swap on a test box.
+  # - imageGC 100/99: locally loaded images can never be pulled again, so never delete them.
+  # - evictionHard relaxed: the disk may be fairly full; evicting CoreDNS would only confuse tests.
+  # - resolvConf "": pods with dnsPolicy Default (CoreDNS) get no upstream resolver, so no DNS
+  #   query can leave the cluster.
+  # - podLogsDir/volumePluginDir: default to /var/log/pods and /usr/libexec/...; keep them in state.
+  # - webhook authn/authz: the apiserver decides who may use the kubelet API (logs, exec, metrics).
+  cat > "$STATE/kubelet/config.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: 0.0.0.0
+port: 10250
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+tlsCertFile: $STATE/pki/kubelet-serving.crt
+tlsPrivateKeyFile: $STATE/pki/kubelet-serving.key
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: $STATE/pki/ca.crt}
+authorization:
+  mode: Webhook
+cgroupDriver: cgroupfs
+cgroupRoot: /$CGROUP_NAME
+cgroupsPerQOS: true
+failSwapOn: false
+containerRuntimeEndpoint: unix://$SOCK
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard:
+  memory.available: 50Mi
+  nodefs.available: 1%
+  nodefs.inodesFree: 1%
+  imagefs.available: 1%
+clusterDNS: [$DNS_IP]
+clusterDomain: $CLUSTER_DOMAIN
+resolvConf: ""
+podLogsDir: $STATE/pod-logs
+volumePluginDir: $STATE/kubelet-plugins
+serializeImagePulls: false
+protectKernelDefaults: false
+enforceNodeAllocatable: [pods]
+maxPods: 110
+EOF
+
+  # kube-proxy: conntrack limits 0 = leave the kernel's values alone (nf_conntrack_max is global);
+  # localhostNodePorts false: no route_localnet trick needed on a node nobody SSHs into.
+  cat > "$STATE/kube-proxy.yaml" <<EOF
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection:
+  kubeconfig: $STATE/kube-proxy.kubeconfig
+mode: iptables
+clusterCIDR: $CLUSTER_CIDR
+hostnameOverride: $NODE_NAME
+bindAddress: 0.0.0.0
+healthzBindAddress: 127.0.0.1:10256
+metricsBindAddress: 127.0.0.1:10249
+conntrack:
+  maxPerCore: 0
+  min: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
+iptables:
+  localhostNodePorts: false
+EOF
+}
+
+# ---- components -----------------------------------------------------------------------------
+start_etcd() {
+  # In the netns: fixed ports on its own loopback, so nothing can collide with the host's.
+  spawn etcd "$BIN/etcd" --name=e2e --data-dir="$STATE/etcd" \
+    --listen-client-urls=http://127.0.0.1:2379 --advertise-client-urls=http://127.0.0.1:2379 \
+    --listen-peer-urls=http://127.0.0.1:2380 --initial-advertise-peer-urls=http://127.0.0.1:2380 \
+    --initial-cluster=e2e=http://127.0.0.1:2380 --initial-cluster-state=new \
+    --listen-metrics-urls=http://127.0.0.1:2381 --unsafe-no-fsync --log-level=warn
+}
+etcd_healthy() { innet curl -fsS --max-time 2 http://127.0.0.1:2379/health | grep -q '"health":"true"'; }
+
+start_apiserver() {
+  local P=$STATE/pki
+  # --advertise-address=NODE_IP + the default lease endpoint reconciler: default/kubernetes points
+  # at the node IP, so pods reach the API through the kubernetes Service.
+  # --enable-aggregator-routing: the apiserver runs in the node's host network, which has no route
+  # to Service IPs; aggregated APIs and webhooks are called at their endpoint (pod) IPs instead.
+  # shellcheck disable=SC2086 # KUBE_APISERVER_EXTRA_ARGS is deliberately word-split
+  spawn kube-apiserver "$BIN/kube-apiserver" \
+    --etcd-servers=http://127.0.0.1:2379 \
+    --bind-address=0.0.0.0 --secure-port=$APISERVER_PORT --advertise-address="$NODE_IP" \
+    --tls-cert-file="$P/apiserver.crt" --tls-private-key-file="$P/apiserver.key" \
+    --client-ca-file="$P/ca.crt" \
+    --kubelet-client-certificate="$P/apiserver-kubelet-client.crt" --kubelet-client-key="$P/apiserver-kubelet-client.key" \
+    --kubelet-certificate-authority="$P/ca.crt" --kubelet-preferred-address-types=InternalIP \
+    --service-account-issuer=https://kubernetes.default.svc.$CLUSTER_DOMAIN \
+    --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
+    --authorization-mode=Node,RBAC \
+    --allow-privileged=true \
+    --requestheader-client-ca-file="$P/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$P/front-proxy-client.crt" --proxy-client-key-file="$P/front-proxy-client.key" \
+    --enable-aggregator-routing=true \
+    --profiling=false \
+    ${KUBE_APISERVER_EXTRA_ARGS:-}
+}
+api_ready() {
+  curl -fsS --max-time 3 --cacert "$STATE/pki/ca.crt" --cert "$STATE/pki/admin.crt" --key "$STATE/pki/admin.key" \
+    "https://$NODE_IP:$APISERVER_PORT/readyz" | grep -qx ok
+}
+
+start_controller_manager() {
+  local P=$STATE/pki k=$STATE/controller-manager.kubeconfig
+  # HPA: 15 s sync and 30 s downscale stabilization instead of 15 s / 5 min, so autoscaling tests
+  # see a scale-down within a minute. --use-service-account-credentials: each controller acts as
+  # its own ServiceAccount, as in kubeadm clusters, so RBAC problems show up here too.
+  spawn kube-controller-manager "$BIN/kube-controller-manager" \
+    --kubeconfig="$k" --authentication-kubeconfig="$k" --authorization-kubeconfig="$k" \
+    --bind-address=127.0.0.1 \
+    --service-account-private-key-file="$P/sa.key" --root-ca-file="$P/ca.crt" \
+    --cluster-signing-cert-file="$P/ca.crt" --cluster-signing-key-file="$P/ca.key" \
+    --requestheader-client-ca-file="$P/front-proxy-ca.crt" \
+    --use-service-account-credentials=true --controllers='*' \
+    --service-cluster-ip-range="$SERVICE_CIDR" --cluster-cidr="$CLUSTER_CIDR" --allocate-node-cidrs=false \
+    --flex-volume-plugin-dir="$STATE/kubelet-plugins" \
+    --horizontal-pod-autoscaler-sync-period="$HPA_SYNC_PERIOD" \
+    --horizontal-pod-autoscaler-downscale-stabilization="$HPA_DOWNSCALE_STABILIZATION" \
+    --leader-elect=false --profiling=false
+}
+
+start_scheduler() {
+  local k=$STATE/scheduler.kubeconfig
+  spawn kube-scheduler "$BIN/kube-scheduler" \
+    --kubeconfig="$k" --authentication-kubeconfig="$k" --authorization-kubeconfig="$k" \
+    --bind-address=127.0.0.1 --leader-elect=false --profiling=false
+}
+
+start_containerd() {
+  local path=$BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  [ -z "${SPIN_SHIM:-}" ] || path=$(dirname "$SPIN_SHIM"):$path
+  spawn containerd env PATH="$path" "$BIN/containerd" --config "$STATE/containerd/config.toml" --log-level warn
+}
+containerd_ready() { "$BIN/ctr" --address "$SOCK" version; }
+
+prepare_cgroups() {
+  # kubelet insists that cgroupRoot exists in every v1 hierarchy. cpuset children start empty and
+  # would refuse tasks, so they inherit the root's cpus/mems.
+  local h
+  # cgroup v2 (untested here): one directory; kubelet enables the controllers it needs below it.
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then mkdir -p "/sys/fs/cgroup/$CGROUP_NAME"; return 0; fi
+  for h in /sys/fs/cgroup/*/; do
+    case $h in */unified/) continue ;; esac
+    mkdir -p "$h$CGROUP_NAME"
+    if [ -e "$h$CGROUP_NAME/cpuset.cpus" ]; then
+      cat "${h}cpuset.cpus" > "$h$CGROUP_NAME/cpuset.cpus"
+      cat "${h}cpuset.mems" > "$h$CGROUP_NAME/cpuset.mems"
+    fi
+  done
+}
+
+start_kubelet() {
+  spawn kubelet "$BIN/kubelet" \
+    --config="$STATE/kubelet/config.yaml" --kubeconfig="$STATE/kubelet.kubeconfig" \
+    --root-dir="$STATE/kubelet" --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" \
+    --node-labels=spin=true --v=1
+}
+node_ready() {
+  [ "$(kubectl_ get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+
+start_kube_proxy() { spawn kube-proxy "$BIN/kube-proxy" --config="$STATE/kube-proxy.yaml" --v=1; }
+proxy_healthy() { innet curl -fsS --max-time 2 http://127.0.0.1:10256/healthz; }
+
+# What `minikube tunnel` does for LoadBalancer Services, minus the routing: the node IP is already
+# reachable from the host, and kube-proxy (iptables mode) DNATs traffic to status IPs. So every
+# LoadBalancer Service without an ingress IP gets NODE_IP; Helm/Terraform waits then complete.
+lb_loop() {
+  local ns name type ip
+  while :; do
+    kubectl_ get services --all-namespaces --watch --request-timeout=0 \
+      -o jsonpath='{.metadata.namespace} {.metadata.name} {.spec.type} {.status.loadBalancer.ingress[0].ip}{"\n"}' 2>>"$STATE/logs/lb.log" |
+      while read -r ns name type ip; do
+        if [ "$type" != LoadBalancer ] || [ -n "$ip" ]; then continue; fi
+        kubectl_ -n "$ns" patch service "$name" --subresource=status --type=merge \
+          -p "{\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"$NODE_IP\",\"ipMode\":\"VIP\"}]}}}" >>"$STATE/logs/lb.log" 2>&1 || true
+      done
+    sleep 1
+  done
+}
+start_lb() {
+  setsid bash "$E2E/cluster.sh" _lb-loop "$STATE/" </dev/null >>"$STATE/logs/lb.log" 2>&1 9>&- &
+  echo $! > "$STATE/pids/lb.pid"
+}
+
+render() { sed -e "s#\${COREDNS_IMAGE}#$COREDNS_IMAGE#g" -e "s#\${DNS_IP}#$DNS_IP#g" -e "s#\${CLUSTER_DOMAIN}#$CLUSTER_DOMAIN#g" "$1"; }
+
+load_images() {
+  local f
+  for f in "$@"; do
+    [ -s "$f" ] || die "no such image tarball: $f"
+    # --local: import straight into the content store (no transfer service round trip).
+    # Unpacked for the CRI snapshotter (overlayfs), so the first container start is immediate.
+    ctr_ images import --local --snapshotter overlayfs "$f" >/dev/null
+  done
+}
+
+# ---- up / down ------------------------------------------------------------------------------
+stale() { [ -e "$STATE" ] || [ -e "$NETNS_PATH" ] || ip link show "$VETH" >/dev/null 2>&1 || [ -n "$(cgroup_dirs)" ]; }
+
+preflight() {
+  [ "$(id -u)" = 0 ] || die "must run as root (network namespace, mounts, cgroups)"
+  local c missing=""
+  # iptables: kube-proxy, the bridge (ipMasq) and portmap plugins shell out to it.
+  for c in ip nsenter setsid flock openssl curl iptables ip6tables iptables-save mount umount; do
+    command -v "$c" >/dev/null || missing+=" $c"
+  done
+  [ -z "$missing" ] || die "missing commands:$missing (Debian: apt-get install -y iproute2 util-linux openssl curl iptables)"
+  [ -d /sys/fs/cgroup/memory ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || die "no cgroup filesystem under /sys/fs/cgroup"
+}
+
+cmd_up() {
+  preflight
+  lock
+  local t_all t
+  t_all=$(now)
+  "$E2E/tools.sh" kube etcd node
+  eval "$("$E2E/tools.sh" env | grep -E '^(CNI_BIN|E2E_IMAGES|PAUSE_IMAGE|COREDNS_IMAGE)=')"
+  if healthy; then
+    say "already up (every component running, API ready): reusing it; run \`down\` first to change settings"
+    echo "$KUBECONFIG_PATH"; return 0
+  fi
+  if stale; then say "stale state found: tearing it down first"; teardown; fi
+  trap 'rc=$?; if [ $rc -ne 0 ]; then say "up failed; tearing down (logs kept in $FAILED_LOGS)"; rm -rf "$FAILED_LOGS"; cp -r "$STATE/logs" "$FAILED_LOGS" 2>/dev/null || true; teardown; fi' EXIT
+  trap 'exit 130' INT TERM
+  umask 077
+  mkdir -p "$STATE/pki" "$STATE/pids" "$STATE/logs"
+  chmod 755 "$STATE"
+  record_host_state
+  t=$(now); gen_pki
+  kubeconfig admin "https://$NODE_IP:$APISERVER_PORT"
+  mv "$STATE/admin.kubeconfig" "$KUBECONFIG_PATH"
+  local c; for c in kubelet controller-manager scheduler kube-proxy; do kubeconfig "$c" "https://$NODE_IP:$APISERVER_PORT"; done
+  write_configs
+  chmod 644 "$STATE/pki/ca.crt"
+  # Back to the usual umask before anything is spawned: containerd would otherwise create image
+  # snapshots (and kubelet pod dirs) 0700, and non-root containers could not even stat their
+  # entrypoint ("stat /echo: permission denied").
+  umask 022
+  say "PKI, kubeconfigs and configs written in $(since "$t")s"
+  t=$(now); net_up; say "netns $NETNS: host $VETH $HOST_IP/$NET_PREFIX <-> node eth0 $NODE_IP/$NET_PREFIX ($(since "$t")s)"
+
+  t=$(now); start_etcd; wait_until etcd 30 "etcd /health" etcd_healthy; say "etcd ready in $(since "$t")s"
+  t=$(now); start_containerd   # independent of the API: overlaps with the apiserver's start-up
+  start_apiserver
+  wait_until kube-apiserver "$READY_TIMEOUT" "kube-apiserver /readyz at https://$NODE_IP:$APISERVER_PORT" api_ready
+  say "kube-apiserver ready (from the host) in $(since "$t")s"
+  start_controller_manager
+  start_scheduler
+  wait_until containerd 30 "containerd socket $SOCK" containerd_ready
+  t=$(now); load_images "$E2E_IMAGES/pause.tar" "$E2E_IMAGES/coredns.tar"; say "pause + coredns images imported in $(since "$t")s"
+  t=$(now); prepare_cgroups; start_kubelet; start_kube_proxy
+  wait_until kubelet "$READY_TIMEOUT" "node $NODE_NAME Ready" node_ready
+  say "node $NODE_NAME Ready in $(since "$t")s"
+  wait_until kube-proxy 60 "kube-proxy /healthz" proxy_healthy
+  start_lb
+  t=$(now)
+  render "$E2E/manifests/coredns.yaml" | kubectl_ apply -f - >/dev/null
+  if ! kubectl_ -n kube-system rollout status deployment/coredns --timeout="${READY_TIMEOUT}s" >&2; then
+    kubectl_ -n kube-system get pods -o wide >&2 || true
+    kubectl_ -n kube-system describe pods -l k8s-app=kube-dns 2>&1 | tail -30 >&2 || true
+    logtail kubelet; die "CoreDNS not Ready"
+  fi
+  say "CoreDNS Ready in $(since "$t")s"
+  trap - EXIT INT TERM
+  say "cluster up in $(since "$t_all")s: kubeconfig $KUBECONFIG_PATH (https://$NODE_IP:$APISERVER_PORT)"
+  echo "$KUBECONFIG_PATH"
+}
+
+kill_pids() { # SIGNAL PID... (only ours)
+  local sig=$1 p; shift
+  for p in "$@"; do ours "$p" && kill "-$sig" "$p" 2>/dev/null; done; return 0
+}
+# Our processes running binary NAME, found through /proc: a lost pid file cannot leak a server.
+named_pids() {
+  local p exe
+  for p in $(state_pids); do exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue; exe=${exe% (deleted)}; [ "${exe##*/}" = "$1" ] && echo "$p"; done
+  return 0
+}
+stop_procs() { # NAME... : SIGTERM, wait up to 10 s, SIGKILL
+  local n pids="" p left
+  for n in "$@"; do pids+=" $(pid_of "$n") $(named_pids "$n")"; done
+  # The LoadBalancer loop is a session of its own (setsid): take its kubectl children along.
+  p=$(pid_of lb); if [[ " $* " == *" lb "* ]] && ours "$p"; then kill -TERM -- "-$p" 2>/dev/null || true; fi
+  # shellcheck disable=SC2086
+  kill_pids TERM $pids
+  for _ in $(seq 1 100); do
+    left=""; for p in $pids; do ours "$p" && left+=" $p"; done
+    [ -z "$left" ] && return 0
+    sleep 0.1
+  done
+  # shellcheck disable=SC2086
+  kill_pids KILL $left
+}
+
+kill_containers() {
+  local pids
+  for _ in $(seq 1 50); do
+    pids=$(container_pids)
+    [ -z "$pids" ] && return 0
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
+    sleep 0.1
+  done
+  say "warning: container processes still alive: $(container_pids | tr '\n' ' ')"
+}
+
+# Shim sockets live in /run/containerd/s (hard-coded in containerd). Collected from the shims'
+# own listening sockets before they are killed, so only our files are removed.
+shim_sockets() {
+  local p fd ino
+  for p in $(state_pids); do
+    [[ $(readlink "/proc/$p/exe" 2>/dev/null) == "$BIN/containerd-shim-runc-v2"* ]] || continue
+    for fd in /proc/"$p"/fd/*; do
+      ino=$(readlink "$fd" 2>/dev/null) || continue
+      [[ $ino == socket:* ]] || continue
+      ino=${ino#socket:[}; ino=${ino%]}
+      awk -v i="$ino" '$7 == i && $8 ~ /^\/run\/containerd\/s\// {print $8}' "/proc/$p/net/unix" 2>/dev/null
+    done
+  done | sort -u
+}
+
+state_mounts() { # mount points under the state dir, deepest first
+  awk -v s="$STATE/" '{ m = $5; gsub(/\\040/, " ", m); if (index(m "/", s) == 1) print m }' /proc/self/mountinfo | awk '{ print length($0) " " $0 }' | sort -rn | cut -d' ' -f2-
+}
+
+teardown() {
+  local t p m s sockets
+  t=$(now)
+  # kubelet first, so nothing gets restarted while containers are being killed.
+  stop_procs lb kubelet kube-proxy kube-controller-manager kube-scheduler
+  kill_containers
+  sockets=$(shim_sockets)
+  # shellcheck disable=SC2046
+  stop_procs containerd kube-apiserver etcd
+  # shellcheck disable=SC2046
+  kill_pids KILL $(state_pids)   # shims (they do not exit on SIGTERM while containerd is gone)
+  for _ in $(seq 1 50); do [ -z "$(state_pids)" ] && break; sleep 0.1; done
+  [ -z "$(state_pids)" ] || say "warning: processes still alive: $(state_pids | tr '\n' ' ')"
+  for s in $sockets; do rm -f "$s"; done
+  # Mounts: overlay rootfs, shm, pod netns (netns_mounts_under_state_dir), kubelet's tmpfs volumes
+  # and its rshared bind mount of its root dir.
+  for _ in 1 2 3; do
+    m=$(state_mounts); [ -z "$m" ] && break
+    while IFS= read -r p; do umount "$p" 2>/dev/null || umount -l "$p" 2>/dev/null || true; done <<< "$m"
+  done
+  [ -z "$(state_mounts)" ] || die "could not unmount: $(state_mounts | tr '\n' ' ')"
+  # Deleting the netns takes the veth pair, cni0, and every iptables rule of kube-proxy, CNI and
+  # kubelet with it.
+  if [ -e "$NETNS_PATH" ]; then ip netns del "$NETNS" 2>/dev/null || true; fi
+  ip link del "$VETH" 2>/dev/null || true
+  for _ in $(seq 1 50); do ip link show "$VETH" >/dev/null 2>&1 || break; sleep 0.1; done
+  # cgroups, deepest first (rmdir only: a cgroup with tasks refuses, which is then reported).
+  local d
+  for d in $(cgroup_dirs); do
+    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    [ ! -d "$d" ] || say "warning: could not remove cgroup $d"
+  done
+  if [ -r "$STATE/sysctls" ]; then
+    while IFS='=' read -r k v; do [ "$(sysctl -n "$k")" = "$v" ] || sysctl -qw "$k=$v"; done < "$STATE/sysctls"
+  fi
+  local hp
+  if [ -r "$STATE/host-paths" ]; then
+    for hp in $HOST_PATHS; do
+      if grep -qx "$hp" "$STATE/host-paths"; then
+        # It was there before `up`: remove only what is ours.
+        case $hp in
+          /var/log/containers) find "$hp" -maxdepth 1 -type l -lname "$STATE/*" -delete 2>/dev/null || true ;;
+          /var/lib/cni) rm -f "$hp/results/$NETNS"-* "$hp/results/cni-loopback"-* 2>/dev/null || true ;;
+        esac
+      else
+        case $hp in
+          # `ip netns add` turned /run/netns into a (shared) mount point of its own; undo it once empty.
+          /run/netns) if [ -d "$hp" ] && [ -z "$(ls -A "$hp")" ]; then umount "$hp" 2>/dev/null || true; rmdir "$hp" 2>/dev/null || true; fi ;;
+          *) rm -rf "$hp" ;;
+        esac
+      fi
+    done
+  fi
+  rm -rf "$STATE" || die "could not remove $STATE (is another e2e/cluster.sh using it?)"
+  say "down in $(since "$t")s: processes, mounts, netns $NETNS, veth $VETH, cgroups /$CGROUP_NAME removed"
+}
+
+cmd_down() {
+  lock
+  if ! stale && [ -z "$(state_pids)" ]; then say "not running; nothing to do"; return 0; fi
+  teardown
+}
+
+running() { alive kube-apiserver && api_ready; }
+healthy() {
+  local n
+  for n in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy lb; do alive "$n" || return 1; done
+  api_ready && node_ready
+}
+
+cmd_env() {
+  running || die "not up (state: $STATE); run: e2e/cluster.sh up"
+  printf 'export KUBECONFIG=%q\n' "$KUBECONFIG_PATH"
+  printf 'export KUBECACHEDIR=%q\n' "$STATE/kube-cache"
+  printf 'export E2E_KUBECTL=%q\n' "$BIN/kubectl"
+  printf 'export E2E_NODE_IP=%q\nexport E2E_HOST_IP=%q\nexport E2E_NETNS=%q\nexport E2E_NODE_NAME=%q\n' "$NODE_IP" "$HOST_IP" "$NETNS" "$NODE_NAME"
+  printf 'export E2E_CONTAINERD_ADDRESS=%q\nexport E2E_APISERVER=%q\n' "$SOCK" "https://$NODE_IP:$APISERVER_PORT"
+}
+
+kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+cmd_status() {
+  local n p rc=0 rss hwm tot=0 totp=0 cpids cr=0
+  for n in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy lb; do
+    p=$(pid_of "$n")
+    if ours "$p"; then
+      rss=$(kib "$p" VmRSS); hwm=$(kib "$p" VmHWM); tot=$((tot + rss)); totp=$((totp + hwm))
+      printf '%-24s pid %-7s rss %5d MiB  peak %5d MiB\n' "$n" "$p" $((rss / 1024)) $((hwm / 1024))
+    else printf '%-24s not running\n' "$n"; rc=1; fi
+  done
+  for p in $(state_pids); do
+    [[ $(readlink "/proc/$p/exe") == *containerd-shim* ]] || continue
+    rss=$(kib "$p" VmRSS); tot=$((tot + rss)); totp=$((totp + $(kib "$p" VmHWM)))
+    cr=$((cr + 1))
+  done
+  cpids=$(container_pids | wc -l)
+  local cmem=0 cmax=0
+  if [ -r "/sys/fs/cgroup/memory/$CGROUP_NAME/memory.usage_in_bytes" ]; then
+    cmem=$(( $(cat "/sys/fs/cgroup/memory/$CGROUP_NAME/memory.usage_in_bytes") / 1048576 ))
+    cmax=$(( $(cat "/sys/fs/cgroup/memory/$CGROUP_NAME/memory.max_usage_in_bytes") / 1048576 ))
+  fi
+  printf '%-24s %d shims, %d container processes; pods cgroup memory %d MiB (peak %d MiB, incl. page cache)\n' containers "$cr" "$cpids" "$cmem" "$cmax"
+  printf '%-24s rss %5d MiB  (sum of peaks %d MiB; processes above + shims)\n' total $((tot / 1024)) $((totp / 1024))
+  if [ $rc = 0 ] && running; then
+    printf 'apiserver                https://%s:%s  kubeconfig %s\n' "$NODE_IP" "$APISERVER_PORT" "$KUBECONFIG_PATH"
+    kubectl_ get nodes -o wide 2>&1 || rc=1
+    kubectl_ get pods -A -o wide 2>&1 || true
+  else printf 'apiserver                not ready (state: %s)\n' "$STATE"; rc=1; fi
+  return $rc
+}
+
+# End-to-end check of the data path: an imported image runs; a ClusterIP Service resolves through
+# CoreDNS and answers another pod; a LoadBalancer Service gets NODE_IP and answers the host.
+cmd_smoke() {
+  running || die "not up; run: e2e/cluster.sh up"
+  eval "$("$E2E/tools.sh" env | grep -E '^(E2E_IMAGES|ECHO_IMAGE)=')"
+  local t ok=0 fail=0 out port rc
+  # kube-proxy programs a new Service a moment after its endpoints are ready: retry for up to 20 s.
+  try() { for _ in $(seq 1 40); do out=$("$@" 2>&1) && return 0; sleep 0.5; done; return 1; }
+  check() { if [ "$1" = 0 ]; then ok=$((ok + 1)); say "PASS $2"; else fail=$((fail + 1)); say "FAIL $2"; fi; }
+  t=$(now); load_images "$E2E_IMAGES/echo.tar"; say "echo image imported in $(since "$t")s"
+  kubectl_ apply -f - >/dev/null <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: echo}}
+  template:
+    metadata: {labels: {app: echo}}
+    spec:
+      nodeSelector: {spin: "true"}
+      containers:
+      - name: echo
+        image: $ECHO_IMAGE
+        imagePullPolicy: Never
+        ports: [{containerPort: 8080}]
+        readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 2}
+        securityContext: {allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: default}
+spec: {selector: {app: echo}, ports: [{port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo-lb, namespace: default}
+spec: {type: LoadBalancer, selector: {app: echo}, ports: [{port: 18080, targetPort: 8080}]}
+EOF
+  t=$(now)
+  if kubectl_ rollout status deployment/echo --timeout=120s >&2; then
+    check 0 "echo Deployment (image $ECHO_IMAGE, imported, 2 replicas) Ready in $(since "$t")s"
+  else
+    check 1 "echo Deployment Ready"; kubectl_ describe pods -l app=echo | tail -15 >&2
+  fi
+  local pod; pod=$(kubectl_ get pods -l app=echo -o jsonpath='{.items[0].metadata.name}')
+  try kubectl_ exec "$pod" -- /echo get "http://echo.default.svc.$CLUSTER_DOMAIN:8080/dns" && rc=0 || rc=1; check $rc "pod -> http://echo.default.svc.$CLUSTER_DOMAIN:8080 (CoreDNS + ClusterIP): $out"
+  try kubectl_ exec "$pod" -- /echo get "http://echo:8080/short" && rc=0 || rc=1; check $rc "pod -> http://echo:8080 (search path): $out"
+  out=$(kubectl_ exec "$pod" -- /echo get "https://kubernetes.default.svc/version" 2>&1) || true
+  case $out in *x509*|*certificate*|*'"gitVersion"'*) rc=0 ;; *) rc=1 ;; esac
+  check $rc "pod -> https://kubernetes.default.svc reaches the apiserver: ${out:0:80}"
+  t=$(now)
+  local ip=""
+  for _ in $(seq 1 60); do
+    ip=$(kubectl_ get service echo-lb -o jsonpath='{.status.loadBalancer.ingress[0].ip}'); [ -n "$ip" ] && break; sleep 0.5
+  done
+  [ "$ip" = "$NODE_IP" ] && rc=0 || rc=1; check $rc "LoadBalancer echo-lb got ingress IP '$ip' in $(since "$t")s"
+  try curl -fsS --max-time 5 "http://$NODE_IP:18080/from-host" && rc=0 || rc=1; check $rc "host -> http://$NODE_IP:18080 (LoadBalancer): $out"
+  port=$(kubectl_ get service echo-lb -o jsonpath='{.spec.ports[0].nodePort}')
+  try curl -fsS --max-time 5 "http://$NODE_IP:$port/nodeport" && rc=0 || rc=1; check $rc "host -> http://$NODE_IP:$port (NodePort): $out"
+  kubectl_ delete deployment/echo service/echo service/echo-lb --wait=false >/dev/null
+  say "smoke: $ok passed, $fail failed"
+  [ $fail = 0 ]
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  env) cmd_env ;;
+  status) cmd_status ;;
+  kubectl) shift; kubectl_ "$@" ;;
+  load) shift; [ $# -gt 0 ] || die "usage: load TAR..."; running || die "not up"; t=$(now); load_images "$@"; say "imported $# tarball(s) in $(since "$t")s" ;;
+  smoke) cmd_smoke ;;
+  _lb-loop) lb_loop ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+esac

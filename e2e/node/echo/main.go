@@ -1,0 +1,61 @@
+// Command echo is the workload of e2e/cluster.sh's smoke test.
+//
+//	echo [serve]   answer every request with "echo <hostname> <path>" on $PORT (default 8080)
+//	echo get URL   GET URL, print the body; exit 1 on any error or non-2xx status
+//
+// The client half exists so that one pod can call another Service by its DNS name without a
+// shell or curl in the image: it uses Go's own resolver, which reads the pod's /etc/resolv.conf.
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+)
+
+func main() {
+	if len(os.Args) > 2 && os.Args[1] == "get" {
+		os.Exit(get(os.Args[2]))
+	}
+	if len(os.Args) > 1 && os.Args[1] != "serve" {
+		fmt.Fprintln(os.Stderr, "usage: echo [serve] | echo get URL")
+		os.Exit(2)
+	}
+	serve()
+}
+
+func serve() {
+	host, _ := os.Hostname()
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "echo %s %s\n", host, r.URL.Path)
+	})
+	srv := &http.Server{Addr: ":" + port, ReadHeaderTimeout: 5 * time.Second}
+	fmt.Fprintf(os.Stderr, "echo: listening on :%s\n", port)
+	if err := srv.ListenAndServe(); err != nil {
+		fmt.Fprintln(os.Stderr, "echo:", err)
+		os.Exit(1)
+	}
+}
+
+func get(url string) int {
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "echo get:", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	os.Stdout.Write(body)
+	if resp.StatusCode/100 != 2 {
+		fmt.Fprintln(os.Stderr, "echo get: status", resp.Status)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# `make e2e`: the whole Kubernetes delivery on a real single-node cluster built from source.
+#
+#   1. tools     kube-* v1.34, etcd, containerd, runc, CNI, CoreDNS, the operators, helm, Prometheus,
+#                prometheus-adapter and the Terraform providers, all from pinned Go modules
+#   2. images    the project's images (MinIO, seeder, app) and the platform's, as local tarballs
+#   3. cluster   e2e/cluster.sh up (its own network namespace), images imported, storage
+#   4. platform  e2e/platform.sh deploy: what Terraform installs from remote charts in a real
+#                cluster (prometheus-operator + Prometheus, prometheus-adapter with the project's
+#                rules, spin-operator and its RuntimeClass), here from the pinned modules
+#   5. apply     the project's own `terraform apply` (terraform/, install_platform = false)
+#   6. checks    e2e/tests/test_stack.py: seeder, private bucket, Prometheus targets, metrics APIs,
+#                HPA scale-out and scale-in under load, data intact, SpinApp, `terraform destroy`
+#   7. cleanup   always: the cluster is torn down (processes, mounts, namespaces, cgroups)
+#
+# Environment:
+#   SPIN_SHIM=/path/containerd-shim-spin-v2  run the app for real (see e2e/README.md); without it
+#                                            the checks that need the app's pods say so and skip
+#   E2E_KEEP=1                               leave the cluster running afterwards (e2e/cluster.sh down)
+#   PYTEST_ARGS="-k metrics"                 extra pytest arguments
+set -euo pipefail
+E2E=$(cd "$(dirname "$0")" && pwd -P)
+ROOT=$(dirname "$E2E")
+cd "$ROOT"
+TOOLS=$ROOT/.tools
+STATE=$ROOT/target/e2e
+TF_WORK=$STATE/terraform-run
+mkdir -p "$STATE"
+
+T0=$SECONDS
+phase() { printf '\n==> [e2e %4ds] %s\n' "$((SECONDS - T0))" "$*" >&2; }
+die() { printf 'e2e/run.sh: %s\n' "$*" >&2; exit 1; }
+
+# Peak memory of the whole run: host "used" memory above what it was before the cluster started,
+# sampled every 2 s (the cluster's processes are spread over many cgroups and namespaces; the
+# host-wide figure catches them all, including page cache the kernel could reclaim, so it is an
+# upper bound).
+used_kib() { awk '/^MemTotal:/{t=$2} /^MemAvailable:/{a=$2} END{print t-a}' /proc/meminfo; }
+MEM_BASE=$(used_kib)
+( peak=0; while sleep 2; do u=$(used_kib); [ "$u" -gt "$peak" ] && peak=$u && echo "$peak" > "$STATE/mem-peak-kib"; done ) &
+SAMPLER=$!
+
+cleanup() {
+  local rc=$?
+  kill "$SAMPLER" 2>/dev/null || true
+  if [ -f "$STATE/results.json" ]; then
+    printf '==> [e2e] measured: %s\n' "$(tr -d '\n ' < "$STATE/results.json")" >&2
+  fi
+  if [ -f "$STATE/mem-peak-kib" ]; then
+    printf '==> [e2e] peak memory above the %d MiB baseline: %d MiB\n' $((MEM_BASE / 1024)) $((($(cat "$STATE/mem-peak-kib") - MEM_BASE) / 1024)) >&2
+  fi
+  if [ "${E2E_KEEP:-0}" = 1 ]; then
+    printf '==> [e2e] E2E_KEEP=1: cluster left running; stop it with e2e/cluster.sh down\n' >&2
+  else
+    phase "cleanup: tearing the cluster down"
+    e2e/cluster.sh down || rc=1
+    rm -rf "$STATE/volumes"
+  fi
+  printf '==> [e2e] total %ds, exit %d\n' "$((SECONDS - T0))" "$rc" >&2
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+phase "1/6 tools (pinned Go modules; a warm machine skips every build)"
+e2e/tools.sh
+scripts/k8s/tools.sh helm prometheus adapter tf-providers
+TF=${TERRAFORM:-$(command -v terraform || command -v tofu || true)}
+[ -n "$TF" ] || die "terraform (or tofu) not found"
+
+phase "2/6 images"
+scripts/k8s/build-images.sh --platforms linux/amd64
+e2e/platform.sh images
+
+phase "3/6 cluster"
+e2e/cluster.sh up
+eval "$(e2e/cluster.sh env)"
+export KUBECONFIG
+e2e/cluster.sh load target/k8s-images/*-amd64.tar target/e2e/images/*.tar
+kubectl_() { "$TOOLS/bin/kubectl" "$@"; }
+# What minikube's storage-provisioner would give: a default StorageClass. Volumes are static
+# hostPath PVs under the cluster's state dir (owned by MinIO's uid), so a primary pod deleted and
+# recreated finds its data again, and `cluster.sh down` removes them with the rest.
+PV_DIR=$STATE/volumes
+rm -rf "$PV_DIR"
+for i in 0 1; do mkdir -p "$PV_DIR/pv-$i" && chown 65532:65532 "$PV_DIR/pv-$i"; done
+sed "s#@PV_DIR@#$PV_DIR#g" e2e/manifests/storage.yaml | kubectl_ apply -f -
+
+phase "4/6 platform (prometheus-operator, Prometheus, prometheus-adapter, spin-operator)"
+e2e/platform.sh deploy
+
+phase "5/6 terraform apply (the project's own configuration; install_platform = false)"
+rm -rf "$TF_WORK" && mkdir -p "$TF_WORK"
+cp -r terraform "$TF_WORK/terraform"
+rm -rf "$TF_WORK/terraform/.terraform" "$TF_WORK/terraform/.terraform.lock.hcl" "$TF_WORK/terraform/"*.tfstate*
+ln -s "$ROOT/charts" "$TF_WORK/charts" # the module refers to ${path.module}/../charts
+# Providers only from the local mirror built by scripts/k8s/tools.sh: no registry traffic.
+cat > "$TF_WORK/terraformrc" <<EOF
+provider_installation {
+  filesystem_mirror {
+    path    = "$TOOLS/terraform-providers"
+    include = ["registry.terraform.io/hashicorp/*", "registry.opentofu.org/hashicorp/*"]
+  }
+}
+EOF
+export TF_CLI_CONFIG_FILE=$TF_WORK/terraformrc TF_IN_AUTOMATION=1
+CONTEXT=$(kubectl_ config current-context)
+# Small HPA targets so a bounded load of a few dozen GETs/s scales both autoscalers.
+cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
+{
+  "kubeconfig_path": "$KUBECONFIG",
+  "kube_context": "$CONTEXT",
+  "install_platform": false,
+  "replica_hpa": {"min_replicas": 2, "max_replicas": 3, "target_average_value": "5"},
+  "app_hpa": {"min_replicas": 1, "max_replicas": 4, "target_average_value": "5"},
+  "helm_timeout_seconds": 600
+}
+EOF
+mv "$TF_WORK/e2e.auto.tfvars.json" "$TF_WORK/terraform/"
+"$TF" -chdir="$TF_WORK/terraform" init -input=false -no-color
+"$TF" -chdir="$TF_WORK/terraform" apply -input=false -auto-approve -no-color
+
+phase "6/6 checks (e2e/tests)"
+export E2E_TF_DIR=$TF_WORK/terraform E2E_TERRAFORM=$TF E2E_KUBECTL=$TOOLS/bin/kubectl E2E_RESULTS=$STATE/results.json
+rm -f "$E2E_RESULTS"
+# shellcheck disable=SC2086
+"$TOOLS/venv/bin/python" -m pytest e2e/tests -v -rs ${PYTEST_ARGS:-}

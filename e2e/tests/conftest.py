@@ -1,0 +1,150 @@
+"""Helpers for the end-to-end checks against the cluster that e2e/run.sh started and applied.
+
+Everything talks to the cluster's own network namespace: the API server and the LoadBalancer IP
+on the node's veth address, ClusterIPs and pod IPs through /32 routes via that address (added
+here, removed with the veth by `e2e/cluster.sh down`).
+"""
+
+import base64
+import ipaddress
+import json
+import os
+import subprocess
+import time
+import urllib.parse
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBECTL = os.environ.get("E2E_KUBECTL", str(ROOT / ".tools/bin/kubectl"))
+NAMESPACE = os.environ.get("E2E_NAMESPACE", "gif")
+MONITORING = os.environ.get("E2E_MONITORING_NAMESPACE", "monitoring")
+ASSET = ROOT / "assets/animation.gif"
+
+
+RESULTS = Path(os.environ.get("E2E_RESULTS", ROOT / "target/e2e/results.json"))
+
+
+def record(**values):
+    """Measurements for the closing summary of e2e/run.sh (merged into one JSON file)."""
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data.update(values)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def kubectl(*args, check=True, timeout=120):
+    proc = subprocess.run(
+        [KUBECTL, *args], capture_output=True, text=True, timeout=timeout
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"kubectl {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}"
+        )
+    return proc.stdout
+
+
+def kjson(*args, check=True):
+    out = kubectl(*args, "-o", "json", check=check)
+    return json.loads(out) if out.strip() else None
+
+
+def get_raw(path):
+    return json.loads(kubectl("get", "--raw", path))
+
+
+def wait_for(what, probe, timeout, interval=5):
+    """Poll probe() until it returns a truthy value; fail with the last value seen."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            last = probe()
+        except (AssertionError, subprocess.SubprocessError, OSError, ValueError, KeyError) as err:
+            last = err
+        if last and not isinstance(last, Exception):
+            return last
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+        time.sleep(interval)
+
+
+def secret(name):
+    data = kjson("-n", NAMESPACE, "get", "secret", name)["data"]
+    return {k: base64.b64decode(v).decode() for k, v in data.items()}
+
+
+def node_ip():
+    server = kjson("config", "view", "--minify")["clusters"][0]["cluster"]["server"]
+    return urllib.parse.urlparse(server).hostname
+
+
+def route_to(ip):
+    """Make a ClusterIP or pod IP reachable from the host through the node's veth."""
+    ipaddress.ip_address(ip)  # never hand anything else to `ip route`
+    subprocess.run(
+        ["ip", "route", "replace", f"{ip}/32", "via", node_ip()], check=True
+    )
+    return ip
+
+
+def service_ip(name, namespace=NAMESPACE):
+    return route_to(kjson("-n", namespace, "get", "svc", name)["spec"]["clusterIP"])
+
+
+def s3(endpoint_ip, access_key, secret_key, port=9000):
+    return boto3.client(
+        "s3",
+        endpoint_url=f"http://{endpoint_ip}:{port}",
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name="us-east-1",
+        config=Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 1},
+            connect_timeout=5,
+            read_timeout=10,
+            max_pool_connections=16,
+        ),
+    )
+
+
+def run_pod(name, image, args, timeout=120):
+    """Run a one-shot pod in the app namespace and return its log."""
+    kubectl("-n", NAMESPACE, "delete", "pod", name, "--ignore-not-found", "--wait=true")
+    kubectl(
+        "-n", NAMESPACE, "run", name, f"--image={image}", "--image-pull-policy=Never",
+        "--restart=Never", "--labels=app.kubernetes.io/part-of=e2e-checks", "--command", "--", *args,
+    )
+    try:
+        wait_for(
+            f"pod {name} to finish",
+            lambda: kjson("-n", NAMESPACE, "get", "pod", name)["status"].get("phase")
+            in ("Succeeded", "Failed"),
+            timeout,
+            interval=2,
+        )
+        return kubectl("-n", NAMESPACE, "logs", name)
+    finally:
+        kubectl("-n", NAMESPACE, "delete", "pod", name, "--ignore-not-found", "--wait=false")
+
+
+@pytest.fixture(scope="session")
+def root_s3():
+    creds = secret("gif-minio-root")
+    return s3(service_ip("gif-minio"), creds["rootUser"], creds["rootPassword"])
+
+
+@pytest.fixture(scope="session")
+def app_creds():
+    creds = secret("gif-minio-app")
+    return creds["accessKey"], creds["secretKey"]
+
+
+@pytest.fixture(scope="session")
+def root_creds():
+    creds = secret("gif-minio-root")
+    return creds["rootUser"], creds["rootPassword"]

@@ -1,0 +1,369 @@
+"""The Kubernetes delivery, applied by the project's own Terraform on a real cluster.
+
+The tests run in file order and build on each other (one cluster, one apply); the last one
+destroys what Terraform created and checks nothing of the project is left.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from conftest import (
+    ASSET,
+    MONITORING,
+    NAMESPACE,
+    get_raw,
+    kjson,
+    kubectl,
+    node_ip,
+    record,
+    route_to,
+    run_pod,
+    s3,
+    service_ip,
+    wait_for,
+)
+
+TF = os.environ.get("E2E_TERRAFORM", "terraform")
+TF_DIR = os.environ.get("E2E_TF_DIR")
+SPIN_SHIM = os.environ.get("SPIN_SHIM")
+NO_SHIM = (
+    "SPIN_SHIM is not set: containerd-shim-spin cannot be built from the registries here, so the "
+    "app's pods cannot run; set SPIN_SHIM=/path/to/containerd-shim-spin-v2 to run this check"
+)
+BUCKET = "gifs"
+KEY = "animation.gif"
+ASSET_SHA = hashlib.sha256(ASSET.read_bytes()).hexdigest()
+REPLICAS = "gif-minio-replicas"
+# The HPA bounds e2e/run.sh passes to Terraform (replica_hpa / app_hpa).
+REPLICA_MIN, REPLICA_MAX = 2, 3
+APP_MIN = 1
+# Extra objects written before the load: the data check covers more than the seeded GIF.
+EXTRA = {f"e2e/object-{i}.bin": os.urandom(64 * 1024 + i) for i in range(3)}
+
+
+def terraform(*args, timeout=1200):
+    assert TF_DIR, "E2E_TF_DIR is not set (run through e2e/run.sh)"
+    return subprocess.run(
+        [TF, f"-chdir={TF_DIR}", *args, "-no-color"],
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def sha256_of(client, key):
+    return hashlib.sha256(client.get_object(Bucket=BUCKET, Key=key)["Body"].read()).hexdigest()
+
+
+def expected_objects():
+    want = {KEY: ASSET_SHA}
+    want.update({k: hashlib.sha256(v).hexdigest() for k, v in EXTRA.items()})
+    return want
+
+
+def objects_on(client):
+    keys = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    return {k: sha256_of(client, k) for k in keys}
+
+
+def replica_pod_ips():
+    pods = kjson("-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/component=replica")
+    return [
+        route_to(p["status"]["podIP"])
+        for p in pods["items"]
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
+    ]
+
+
+def hpa(name):
+    return kjson("-n", NAMESPACE, "get", "hpa", name)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_terraform_outputs_point_at_the_load_balancer():
+    proc = terraform("output", "-json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["namespace"]["value"] == NAMESPACE
+    # The LoadBalancer got its address (what `minikube tunnel` does), so the URL output is set.
+    assert out["gateway_url"]["value"] == f"http://{node_ip()}/"
+    assert out["minio_app_credentials_secret"]["value"] == "gif-minio-app"
+
+
+def test_seeder_job_completed_and_gif_is_in_the_bucket(root_s3):
+    events = kjson("-n", NAMESPACE, "get", "events", "--field-selector", "involvedObject.kind=Job")
+    completed = [e for e in events["items"] if e["reason"] == "Completed"]
+    assert completed, f"no Job Completed event in {NAMESPACE}: {[e['reason'] for e in events['items']]}"
+    assert any("seed" in e["involvedObject"]["name"] for e in completed), completed
+    # hook-delete-policy hook-succeeded: a finished seeder leaves no Job behind.
+    jobs = kjson("-n", NAMESPACE, "get", "jobs")["items"]
+    assert not [j for j in jobs if "seed" in j["metadata"]["name"]], jobs
+    assert sha256_of(root_s3, KEY) == ASSET_SHA
+
+
+def test_bucket_is_private_for_an_anonymous_pod():
+    for host in ("gif-minio", REPLICAS):
+        for path in (f"/{BUCKET}/{KEY}", f"/{BUCKET}/"):
+            url = f"http://{host}.{NAMESPACE}.svc:9000{path}"
+            # e2e/node/echo's client prints the status of a non-2xx answer; no answer at all
+            # (DNS, routing) would print the error instead and fail this check too.
+            out = run_pod("e2e-anon-get", "e2e.local/echo:0.1.0", ["/echo", "get", url])
+            assert "echo get: status 403 Forbidden" in out, f"anonymous GET {url}: {out!r}"
+
+
+def test_app_credentials_are_read_only(app_creds):
+    client = s3(service_ip(REPLICAS), *app_creds)
+    assert sha256_of(client, KEY) == ASSET_SHA
+    primary = s3(service_ip("gif-minio"), *app_creds)
+    with pytest.raises(ClientError) as denied:
+        primary.put_object(Bucket=BUCKET, Key="e2e/forbidden", Body=b"x")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError) as denied:
+        primary.list_objects_v2(Bucket=BUCKET)
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_minio_primary_and_replicas_ready():
+    sts = kjson("-n", NAMESPACE, "get", "statefulset", "gif-minio")
+    assert sts["status"].get("readyReplicas") == 1, sts["status"]
+    dep = kjson("-n", NAMESPACE, "get", "deployment", REPLICAS)
+    assert dep["status"].get("readyReplicas", 0) >= REPLICA_MIN, dep["status"]
+
+
+def test_prometheus_scrapes_minio():
+    def targets():
+        active = get_raw(
+            f"/api/v1/namespaces/{MONITORING}/services/kube-prometheus-stack-prometheus:9090/proxy/api/v1/targets?state=active"
+        )["data"]["activeTargets"]
+        ours = [t for t in active if t["labels"].get("namespace") == NAMESPACE]
+        services = {t["labels"].get("service") for t in ours if t["health"] == "up"}
+        down = [(t["scrapeUrl"], t["health"], t.get("lastError")) for t in ours if t["health"] != "up"]
+        return {"gif-minio", REPLICAS} <= services and not down and ours
+
+    ours = wait_for("Prometheus targets of gif-minio and its replicas up", targets, 180)
+    assert len(ours) >= 1 + REPLICA_MIN
+
+
+def test_metrics_apis_serve_both_hpa_metrics():
+    custom = wait_for(
+        "custom metric minio_replica_s3_get_requests_per_second",
+        lambda: get_raw(
+            f"/apis/custom.metrics.k8s.io/v1beta1/namespaces/{NAMESPACE}/pods/*/minio_replica_s3_get_requests_per_second"
+        )["items"],
+        240,
+    )
+    assert {i["describedObject"]["kind"] for i in custom} == {"Pod"}
+    assert all(i["describedObject"]["name"].startswith(REPLICAS) for i in custom), custom
+    external = wait_for(
+        "external metric gif_gateway_s3_get_requests_per_second",
+        lambda: get_raw(
+            f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NAMESPACE}/gif_gateway_s3_get_requests_per_second"
+        )["items"],
+        240,
+    )
+    assert external[0]["metricName"] == "gif_gateway_s3_get_requests_per_second"
+
+
+def test_spinapp_is_reconciled_with_secret_variables():
+    app = kjson("-n", NAMESPACE, "get", "spinapp", "gif-gateway")
+    dep = wait_for(
+        "spin-operator to create Deployment gif-gateway",
+        lambda: kjson("-n", NAMESPACE, "get", "deployment", "gif-gateway", check=False),
+        120,
+    )
+    owners = dep["metadata"].get("ownerReferences", [])
+    assert any(o["kind"] == "SpinApp" and o["uid"] == app["metadata"]["uid"] for o in owners), owners
+    assert kjson("-n", NAMESPACE, "get", "service", "gif-gateway")["spec"]["selector"]
+    spec = dep["spec"]["template"]["spec"]
+    assert spec.get("runtimeClassName") == "wasmtime-spin-v2"
+
+    def secret_env(pod_spec):
+        found = {}
+        for c in pod_spec["containers"]:
+            for e in c.get("env", []):
+                ref = e.get("valueFrom", {}).get("secretKeyRef")
+                if e["name"].startswith("SPIN_VARIABLE_") and ref:
+                    found[e["name"]] = (ref["name"], ref["key"])
+        return found
+
+    want = {
+        "SPIN_VARIABLE_S3_ACCESS_KEY": ("gif-minio-app", "accessKey"),
+        "SPIN_VARIABLE_S3_SECRET_KEY": ("gif-minio-app", "secretKey"),
+    }
+    assert want.items() <= secret_env(spec).items()
+    # The pods themselves exist with those variables, even where the shim is missing.
+    pods = wait_for(
+        "gif-gateway pods",
+        lambda: kjson("-n", NAMESPACE, "get", "pods", "-l", "core.spinkube.dev/app-name=gif-gateway")["items"],
+        120,
+    )
+    for pod in pods:
+        assert want.items() <= secret_env(pod["spec"]).items()
+
+
+class Load:
+    """Bounded S3 GET load on the replica Service: `rate` signed GETs/s with the app's
+    credentials, like the gateway makes one per GIF, until stop() or `limit` seconds."""
+
+    def __init__(self, client, rate, limit):
+        self.client, self.rate, self.limit = client, rate, limit
+        self.sent = self.errors = 0
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(4)]
+
+    def _run(self, i):
+        period = len(self._threads) / self.rate
+        t_end = time.monotonic() + self.limit
+        nxt = time.monotonic() + i * period / len(self._threads)
+        while not self._stop.is_set() and time.monotonic() < t_end:
+            try:
+                self.client.get_object(Bucket=BUCKET, Key=KEY)["Body"].read()
+            except Exception:  # noqa: BLE001 - counted, and asserted on below
+                self.errors += 1
+            self.sent += 1
+            nxt += period
+            self._stop.wait(max(0.0, nxt - time.monotonic()))
+
+    def __enter__(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+
+
+def test_hpas_scale_out_under_load_and_back_in_with_nothing_lost(root_s3, app_creds, root_creds):
+    for key, body in EXTRA.items():
+        root_s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    assert objects_on(root_s3) == expected_objects()
+
+    app_hpa_peak = 0
+    t0 = time.monotonic()
+    with Load(s3(service_ip(REPLICAS), *app_creds), rate=40, limit=600) as load:
+
+        def scaled_out():
+            nonlocal app_hpa_peak
+            app_hpa_peak = max(app_hpa_peak, hpa("gif-gateway")["status"].get("desiredReplicas", 0))
+            dep = kjson("-n", NAMESPACE, "get", "deployment", REPLICAS)
+            return dep["spec"]["replicas"] > REPLICA_MIN and dep["status"].get("readyReplicas", 0) == dep["spec"]["replicas"]
+
+        wait_for(f"replica HPA to scale {REPLICAS} out under 40 GET/s", scaled_out, 420, interval=5)
+        scale_out_s = time.monotonic() - t0
+        # The app's HPA computes from the same traffic (External metric): it wants more pods.
+        wait_for(
+            "app HPA desiredReplicas above its minimum",
+            lambda: hpa("gif-gateway")["status"].get("desiredReplicas", 0) > APP_MIN,
+            180,
+        )
+        app_status = hpa("gif-gateway")["status"]
+    assert load.sent > 0 and load.errors <= load.sent * 0.01, (load.sent, load.errors)
+    metric = app_status["currentMetrics"][0]["external"]
+    assert metric["metric"]["name"] == "gif_gateway_s3_get_requests_per_second"
+    record(
+        scale_out_seconds=round(scale_out_s),
+        load_gets_sent=load.sent,
+        load_errors=load.errors,
+        app_hpa_desired_replicas=app_status["desiredReplicas"],
+        app_hpa_metric_average=metric["current"].get("averageValue"),
+    )
+
+    t1 = time.monotonic()
+    wait_for(
+        f"replica HPA to scale {REPLICAS} back to {REPLICA_MIN} after the load",
+        lambda: kjson("-n", NAMESPACE, "get", "deployment", REPLICAS)["spec"]["replicas"] == REPLICA_MIN,
+        720,
+        interval=10,
+    )
+    record(scale_in_seconds=round(time.monotonic() - t1))
+
+    want = expected_objects()
+    assert objects_on(root_s3) == want
+    # Every replica (each a full copy) serves every object unchanged.
+    wait_for("replicas Ready after scale-in", lambda: len(replica_pod_ips()) >= REPLICA_MIN, 120)
+    for ip in replica_pod_ips():
+        assert objects_on(s3(ip, *root_creds)) == want, f"replica {ip}"
+
+
+def test_primary_pod_deleted_keeps_its_data(root_s3):
+    pvc_uid = kjson("-n", NAMESPACE, "get", "pvc", "data-gif-minio-0")["metadata"]["uid"]
+    old_uid = kjson("-n", NAMESPACE, "get", "pod", "gif-minio-0")["metadata"]["uid"]
+    kubectl("-n", NAMESPACE, "delete", "pod", "gif-minio-0", "--wait=true", timeout=180)
+    wait_for(
+        "gif-minio-0 recreated and Ready",
+        lambda: (p := kjson("-n", NAMESPACE, "get", "pod", "gif-minio-0", check=False))
+        and p["metadata"]["uid"] != old_uid
+        and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", [])),
+        240,
+    )
+    assert kjson("-n", NAMESPACE, "get", "pvc", "data-gif-minio-0")["metadata"]["uid"] == pvc_uid
+    assert wait_for("objects on the new primary", lambda: objects_on(root_s3) == expected_objects(), 60)
+
+
+@pytest.mark.skipif(not SPIN_SHIM, reason=NO_SHIM)
+def test_gif_through_the_load_balancer():
+    wait_for(
+        "gif-gateway pods Ready",
+        lambda: kjson("-n", NAMESPACE, "get", "deployment", "gif-gateway")["status"].get("readyReplicas", 0) >= APP_MIN,
+        300,
+    )
+    resp = requests.get(f"http://{node_ip()}/{KEY}", timeout=10)
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"] == "image/gif"
+    assert hashlib.sha256(resp.content).hexdigest() == ASSET_SHA
+
+
+@pytest.mark.skipif(not SPIN_SHIM, reason=NO_SHIM)
+def test_app_hpa_scales_the_gateway_under_real_load():
+    url = f"http://{node_ip()}/{KEY}"
+    stop = threading.Event()
+
+    def hammer():
+        with requests.Session() as session:
+            while not stop.is_set():
+                session.get(url, timeout=10)
+                time.sleep(0.05)
+
+    threads = [threading.Thread(target=hammer, daemon=True) for i in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(
+            "gif-gateway Deployment scaled out by its HPA",
+            lambda: kjson("-n", NAMESPACE, "get", "deployment", "gif-gateway")["spec"]["replicas"] > APP_MIN,
+            420,
+        )
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+
+
+def test_terraform_destroy_leaves_nothing_behind():
+    proc = terraform("destroy", "-input=false", "-auto-approve")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert kubectl("get", "namespace", NAMESPACE, "--ignore-not-found").strip() == ""
+    # Cluster-scoped objects a release could have created (namespaced ones went with the namespace).
+    for kind in ("clusterroles", "clusterrolebindings", "runtimeclasses", "apiservices", "persistentvolumeclaims"):
+        items = kjson("get", kind, "-A")["items"]
+        left = [
+            i["metadata"]["name"] for i in items
+            if i["metadata"].get("annotations", {}).get("meta.helm.sh/release-name") in ("gif-minio", "gif-gateway")
+            or i["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") == "gif-gateway"
+            or i["metadata"].get("namespace") == NAMESPACE
+        ]
+        assert not left, f"{kind} left behind: {left}"
+    state = terraform("state", "list")
+    assert state.returncode == 0 and state.stdout.strip() == "", state.stdout

@@ -17,7 +17,7 @@
 #   SPIN_SHIM=/path/containerd-shim-spin-v2  run the app for real (see e2e/README.md); without it
 #                                            the checks that need the app's pods say so and skip
 #   E2E_KEEP=1                               leave the cluster running afterwards (e2e/cluster.sh down)
-#   PYTEST_ARGS="-k metrics"                 extra pytest arguments
+#   E2E_SELECT="not hpas"                    run only the checks matching this pytest -k expression
 set -euo pipefail
 E2E=$(cd "$(dirname "$0")" && pwd -P)
 ROOT=$(dirname "$E2E")
@@ -123,5 +123,4 @@ mv "$TF_WORK/e2e.auto.tfvars.json" "$TF_WORK/terraform/"
 phase "6/6 checks (e2e/tests)"
 export E2E_TF_DIR=$TF_WORK/terraform E2E_TERRAFORM=$TF E2E_KUBECTL=$TOOLS/bin/kubectl E2E_RESULTS=$STATE/results.json
 rm -f "$E2E_RESULTS"
-# shellcheck disable=SC2086
-"$TOOLS/venv/bin/python" -m pytest e2e/tests -v -rs ${PYTEST_ARGS:-}
+"$TOOLS/venv/bin/python" -m pytest e2e/tests -v -rs ${E2E_SELECT:+-k "$E2E_SELECT"}

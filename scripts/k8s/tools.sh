@@ -128,7 +128,7 @@ if has tf-providers; then
     t0=$SECONDS
     src=$(cd "$TOOLS" && go mod download -json "$mod@$pseudo" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error")))')
     dir=$TOOLS/src/terraform-provider-$name
-    rm -rf "$dir" && cp -r "$src" "$dir" && chmod -R u+w "$dir"
+    rm -rf "$dir" && mkdir -p "$TOOLS/src" && cp -r "$src" "$dir" && chmod -R u+w "$dir"
     (cd "$dir" && GOFLAGS="$GOFLAGS -mod=mod" go build -ldflags="-s -w -X main.Version=$tfver" -o "$BIN/terraform-provider-$name" .)
     for reg in registry.terraform.io registry.opentofu.org; do
       mkdir -p "$MIRROR/$reg/hashicorp/$name/$tfver/linux_amd64"

@@ -118,8 +118,7 @@ TF_PROVIDERS=(
 if has tf-providers; then
   MIRROR=$TOOLS/terraform-providers
   for spec in "${TF_PROVIDERS[@]}"; do
-    set -- $spec
-    name=$1 tfver=$2 pseudo=$3
+    read -r name tfver pseudo <<<"$spec"
     mod=github.com/hashicorp/terraform-provider-$name
     file=terraform-provider-${name}_v$tfver
     out=$MIRROR/registry.terraform.io/hashicorp/$name/$tfver/linux_amd64

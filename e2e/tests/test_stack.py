@@ -262,6 +262,8 @@ def test_hpas_scale_out_under_load_and_back_in_with_nothing_lost(root_s3, app_cr
 
         wait_for(f"replica HPA to scale {REPLICAS} out under 40 GET/s", scaled_out, 420, interval=5)
         scale_out_s = time.monotonic() - t0
+        # Bounded by the HPA's maxReplicas, whatever the load.
+        assert kjson("-n", NAMESPACE, "get", "deployment", REPLICAS)["spec"]["replicas"] <= REPLICA_MAX
         # The app's HPA computes from the same traffic (External metric): it wants more pods.
         wait_for(
             "app HPA desiredReplicas above its minimum",

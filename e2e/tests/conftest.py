@@ -6,6 +6,7 @@ here, removed with the veth by `e2e/cluster.sh down`).
 """
 
 import base64
+import functools
 import ipaddress
 import json
 import os
@@ -77,6 +78,7 @@ def secret(name):
     return {k: base64.b64decode(v).decode() for k, v in data.items()}
 
 
+@functools.cache  # the node's address is fixed for the cluster's life; every route needs it
 def node_ip():
     server = kjson("config", "view", "--minify")["clusters"][0]["cluster"]["server"]
     return urllib.parse.urlparse(server).hostname

@@ -191,7 +191,7 @@ variable "seeder_image" {
 }
 
 variable "minio_root_password" {
-  description = "Optional MinIO root password. Null (default): the chart generates one once and keeps it across upgrades."
+  description = "Optional MinIO root password; sensitive (Terraform redacts it in plans and output). Null (default): the chart generates one once and keeps it across upgrades."
   type        = string
   default     = null
   sensitive   = true

@@ -5,6 +5,7 @@
 #
 #   scripts/k8s/tools.sh            # everything
 #   scripts/k8s/tools.sh helm kubeconform
+#   scripts/k8s/tools.sh terraform-docs readme-generator   # what scripts/k8s/docs.sh needs
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -34,6 +35,10 @@ SPIN_OPERATOR_MODULE=github.com/spinkube/spin-operator
 SPIN_OPERATOR_VERSION=v0.6.1
 PROM_OPERATOR_MODULE=github.com/prometheus-operator/prometheus-operator
 PROM_OPERATOR_VERSION=v0.85.0
+# Docs generators (scripts/k8s/docs.sh). readme-generator-for-helm is pinned, with its whole npm
+# dependency tree, by scripts/k8s/readme-generator/package.json and its package-lock.json.
+TERRAFORM_DOCS_MODULE=github.com/terraform-docs/terraform-docs
+TERRAFORM_DOCS_VERSION=v0.22.0
 # -----------------------------------------------------------------------------------------
 
 step() { printf '==> [k8s-tools] %s\n' "$*" >&2; }
@@ -92,6 +97,24 @@ if has schemas; then
 fi
 if has mc; then
   LDFLAGS="-s -w" goinstall mc "$MC_VERSION" "$MC_MODULE@$MC_VERSION"
+fi
+if has terraform-docs; then
+  # gowrapped: the proxy answers 403 to the deprecation lookup `go install pkg@version` makes.
+  LDFLAGS="-s -w" gowrapped terraform-docs "$TERRAFORM_DOCS_VERSION" "$TERRAFORM_DOCS_MODULE" "$TERRAFORM_DOCS_MODULE"
+fi
+if has readme-generator; then
+  # npm ci installs exactly the locked tree (integrity-checked) and refuses a lock that no longer
+  # matches package.json; --ignore-scripts because no package in the tree needs an install script.
+  lock=$ROOT/scripts/k8s/readme-generator/package-lock.json
+  key=$(cat "$ROOT/scripts/k8s/readme-generator/package.json" "$lock" | sha256sum | cut -c1-16)
+  dir=$TOOLS/readme-generator
+  if ! stamp_ok k8s-readme-generator "$key" "$dir/node_modules/.bin/readme-generator"; then
+    step "installing @bitnami/readme-generator-for-helm from npm (scripts/k8s/readme-generator/package-lock.json)"
+    rm -rf "$dir" && mkdir -p "$dir"
+    cp "$ROOT/scripts/k8s/readme-generator/package.json" "$lock" "$dir/"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    stamp_set k8s-readme-generator "$key"
+  fi
 fi
 if has prometheus; then
   LDFLAGS="-s -w" gowrapped prometheus "$PROMETHEUS_VERSION" "$PROMETHEUS_MODULE" "$PROMETHEUS_MODULE/cmd/prometheus"

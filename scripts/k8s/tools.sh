@@ -16,30 +16,9 @@ mkdir -p "$BIN" "$TOOLS/stamps"
 exec 9>"$TOOLS/.k8s-tools.lock"
 flock 9
 
-# ---- pins -------------------------------------------------------------------------------
-HELM_MODULE=helm.sh/helm/v3
-HELM_VERSION=v3.19.0
-HELM_K8S_MINOR=34 # k8s.io/client-go v0.34 in helm v3.19.0
-KUBECONFORM_MODULE=github.com/yannh/kubeconform
-KUBECONFORM_VERSION=v0.7.0
-PROMETHEUS_MODULE=github.com/prometheus/prometheus
-PROMETHEUS_VERSION=v0.305.0 # = Prometheus 3.5.0 (LTS); Go module versions are v0.<minor>.<patch>
-ADAPTER_MODULE=sigs.k8s.io/prometheus-adapter
-ADAPTER_VERSION=v0.12.0
-MC_MODULE=github.com/minio/mc
-MC_VERSION=v0.0.0-20251106162529-77f82e18b540
-# Schemas (downloaded as Go modules, read from the module cache)
-K8S_MODULE=k8s.io/kubernetes
-K8S_VERSION=v1.34.4
-SPIN_OPERATOR_MODULE=github.com/spinkube/spin-operator
-SPIN_OPERATOR_VERSION=v0.6.1
-PROM_OPERATOR_MODULE=github.com/prometheus-operator/prometheus-operator
-PROM_OPERATOR_VERSION=v0.85.0
-# Docs generators (scripts/k8s/docs.sh). readme-generator-for-helm is pinned, with its whole npm
-# dependency tree, by scripts/k8s/readme-generator/package.json and its package-lock.json.
-TERRAFORM_DOCS_MODULE=github.com/terraform-docs/terraform-docs
-TERRAFORM_DOCS_VERSION=v0.22.0
-# -----------------------------------------------------------------------------------------
+# Versions: pins.env (one home for every pin). readme-generator-for-helm is pinned, with its whole
+# npm dependency tree, by scripts/k8s/readme-generator/package.json and its package-lock.json.
+. "$ROOT/pins.env"
 
 step() { printf '==> [k8s-tools] %s\n' "$*" >&2; }
 . "$ROOT/scripts/lib/stamps.sh"
@@ -127,21 +106,16 @@ if has adapter; then
 fi
 
 # Terraform providers for `terraform validate` and the end-to-end `terraform apply`, installed into
-# a filesystem mirror (.tools/terraform-providers; check.sh and e2e/ point TF_CLI_CONFIG_FILE at it).
-# The Go module proxy cannot serve the providers' v2/v3 tags (not valid Go module versions for
-# these paths), only exact commit pseudo-versions, so each pin is the commit of (or just after) the
-# release named beside it. Built in place from the module's own source, because terraform-provider-http's
-# go.mod still declares its old path (github.com/terraform-providers/...).
-TF_PROVIDERS=(
-  # name       version  commit pseudo-version (CHANGELOG top entry at that commit)
-  "helm        3.2.0    v1.3.3-0.20260629194918-a4f1c1d8b008"  # 3.2.0 (June 4, 2026)
-  "kubernetes  3.2.1    v1.13.4-0.20260821094251-3a33fb6cc605" # 3.2.1 (Jun 30, 2026)
-  "http        3.6.1    v1.2.1-0.20260814132659-be89f04ea469"  # 3.6.1 (August 14, 2026)
-)
+# a filesystem mirror (.tools/terraform-providers; check.sh and e2e/ point TF_CLI_CONFIG_FILE at it),
+# each built from the commit pseudo-version pins.env gives for its release (TF_PROVIDER_*). Built
+# in place from the module's own source, because terraform-provider-http's go.mod still declares
+# its old path (github.com/terraform-providers/...).
 if has tf-providers; then
   MIRROR=$TOOLS/terraform-providers
-  for spec in "${TF_PROVIDERS[@]}"; do
-    read -r name tfver pseudo <<<"$spec"
+  for var in $(compgen -v TF_PROVIDER_ | grep '_VERSION$'); do
+    up=${var#TF_PROVIDER_}; up=${up%_VERSION}
+    commit_var=TF_PROVIDER_${up}_COMMIT
+    name=${up,,} tfver=${!var} pseudo=${!commit_var}
     mod=github.com/hashicorp/terraform-provider-$name
     file=terraform-provider-${name}_v$tfver
     out=$MIRROR/registry.terraform.io/hashicorp/$name/$tfver/linux_amd64
@@ -160,11 +134,4 @@ if has tf-providers; then
     stamp_set "k8s-tf-$name" "$tfver $pseudo"
     step "terraform-provider-$name built in $((SECONDS - t0))s"
   done
-fi
-
-# Print the pins for other scripts (sourced with `eval "$(scripts/k8s/tools.sh --print-pins)"` is not
-# needed: check.sh reads them through `tools.sh env`).
-if [ "$want" = env ]; then
-  printf 'K8S_VERSION=%s\nSPIN_OPERATOR_MODULE=%s\nSPIN_OPERATOR_VERSION=%s\nPROM_OPERATOR_MODULE=%s\nPROM_OPERATOR_VERSION=%s\nK8S_MODULE=%s\n' \
-    "$K8S_VERSION" "$SPIN_OPERATOR_MODULE" "$SPIN_OPERATOR_VERSION" "$PROM_OPERATOR_MODULE" "$PROM_OPERATOR_VERSION" "$K8S_MODULE"
 fi

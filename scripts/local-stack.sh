@@ -50,7 +50,7 @@ set -a; . "$secrets"; set +a
 pids=()
 cleanup() {
   trap - INT TERM EXIT
-  rm -f "$LOCAL_DIR/stack.env"
+  rm -f "$LOCAL_DIR/stack.env" "$LOCAL_DIR/stack.env.tmp"
   if [ ${#pids[@]} -gt 0 ]; then
     say "stopping"
     kill "${pids[@]}" 2>/dev/null || true
@@ -86,11 +86,13 @@ unset MINIO_ROOT_USER MINIO_ROOT_PASSWORD
 APP_URL=http://127.0.0.1:$APP_PORT
 if [ "$USE_SPIN" != 0 ] && command -v spin >/dev/null 2>&1; then
   say "serving with $(spin --version) on $APP_URL"
-  spin up --from "$ROOT/spin.toml" --listen "127.0.0.1:$APP_PORT" >"$LOCAL_DIR/logs/app.log" 2>&1 &
+  # The component's stdout/stderr files go beside the other logs, not into the repository's .spin/.
+  spin up --from "$ROOT/spin.toml" --listen "127.0.0.1:$APP_PORT" --log-dir "$LOCAL_DIR/logs" >"$LOCAL_DIR/logs/app.log" 2>&1 &
 else
   [ "$USE_SPIN" = 1 ] && die "USE_SPIN=1 but spin is not on PATH"
   [ -e "$COMPOSED" ] || die "$COMPOSED is missing; run 'make build'"
-  say "serving with $("$WASMTIME_BIN" --version | cut -d' ' -f1-2) on $APP_URL (Spin not installed; same component, variables adapter composed in)"
+  why="Spin not installed"; [ "$USE_SPIN" = 0 ] && why="USE_SPIN=0"
+  say "serving with $("$WASMTIME_BIN" --version | cut -d' ' -f1-2) on $APP_URL ($why; same component, variables adapter composed in)"
   "$WASMTIME_BIN" serve -S cli=y --addr "127.0.0.1:$APP_PORT" \
     --env SPIN_VARIABLE_S3_ENDPOINT --env SPIN_VARIABLE_S3_BUCKET --env SPIN_VARIABLE_INDEX_OBJECT \
     --env SPIN_VARIABLE_S3_ACCESS_KEY --env SPIN_VARIABLE_S3_SECRET_KEY \
@@ -105,12 +107,14 @@ for _ in $(seq 1 100); do
 done
 curl -fsS -o /dev/null "$APP_URL/" || die "the app did not answer on $APP_URL; see $LOCAL_DIR/logs/app.log"
 
-cat >"$LOCAL_DIR/stack.env" <<ENV
+# Written whole, then renamed: a script polling for stack.env never reads half of it.
+cat >"$LOCAL_DIR/stack.env.tmp" <<ENV
 APP_URL=$APP_URL
 MINIO_URL=$MINIO_URL
 BUCKET=$BUCKET
 GIF_KEY=$GIF_KEY
 ENV
+mv "$LOCAL_DIR/stack.env.tmp" "$LOCAL_DIR/stack.env"
 printf '\nThe GIF is at %s/  (object: %s/%s)\nStack details: %s. Press Ctrl-C to stop.\n\n' \
   "$APP_URL" "$APP_URL" "$GIF_KEY" "$LOCAL_DIR/stack.env"
 

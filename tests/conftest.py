@@ -1,11 +1,18 @@
 """Fixtures that start the real parts: a MinIO process, the seeder, and the built component
-served by a WASI HTTP host (wasmtime serve). Nothing here is mocked.
+served by each WASI HTTP host: `spin up` (the Spin CLI users run) and `wasmtime serve`. Nothing
+here is mocked.
+
+Every test that uses `app` runs once per host; its id names the host (`test_x[spin]`). Spin is
+the CLI on PATH (a user's install; CI puts the project's pinned build from ../shared/spin/bin
+there). Without it the Spin runs are skipped with the reason, unless REQUIRE_SPIN=1 (CI), which
+turns a missing Spin into a failure.
 
 Everything listens on 127.0.0.1 ports picked at run time, and every process is stopped at the end.
 """
 import hashlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,6 +34,10 @@ COMPOSED = ROOT / "target" / "gif_gateway.wasmtime.wasm"
 GIF = ROOT / "assets" / "animation.gif"
 BUCKET = "gifs"
 GIF_KEY = "animation.gif"
+MANIFEST = ROOT / "spin.toml"
+SPIN_BIN = shutil.which("spin")
+REQUIRE_SPIN = os.environ.get("REQUIRE_SPIN") == "1"
+HOSTS = ("wasmtime", "spin")
 
 
 def sha256(data: bytes) -> str:
@@ -68,6 +79,35 @@ def built_artifacts():
     missing = [str(p) for p in (MINIO_BIN, WASMTIME_BIN, SEEDER_BIN, COMPONENT, COMPOSED) if not p.exists()]
     if missing:
         pytest.fail(f"build output missing (run `make test`, which builds first): {missing}")
+
+
+def spin_unavailable() -> str | None:
+    """Why `spin up` cannot run here, or None. SpinKube's shims embed Spin 3.x, so only 3.x counts."""
+    if not SPIN_BIN:
+        return "the Spin CLI is not on PATH (install Spin 3.x; CI uses ../shared/spin/bin)"
+    version = subprocess.run([SPIN_BIN, "--version"], capture_output=True, text=True).stdout.strip()
+    if not version.startswith("spin 3."):
+        return f"{SPIN_BIN} is {version or 'not a working Spin'}; these tests need Spin 3.x"
+    return None
+
+
+def require_spin():
+    reason = spin_unavailable()
+    if reason:
+        if REQUIRE_SPIN:
+            pytest.fail(f"REQUIRE_SPIN=1 but {reason}")
+        pytest.skip(reason)
+
+
+def host_command(host: str, port: int, variables: list[str], log_dir: Path) -> list[str]:
+    """How each host serves the component. Variables are passed by name from the environment
+    (SPIN_VARIABLE_*), so no secret appears on a command line."""
+    if host == "spin":
+        return [SPIN_BIN, "up", "--from", str(MANIFEST), "--listen", f"127.0.0.1:{port}", "--log-dir", str(log_dir)]
+    cmd = [str(WASMTIME_BIN), "serve", "-S", "cli=y", "--addr", f"127.0.0.1:{port}"]
+    for name in variables:
+        cmd += ["--env", name]
+    return cmd + [str(COMPOSED)]
 
 
 @dataclass
@@ -160,31 +200,69 @@ def app_credentials(minio):
 
 
 class App:
-    def __init__(self, proc: subprocess.Popen, url: str, log_path: Path):
-        self.proc, self.url, self.log_path = proc, url, log_path
+    def __init__(self, host: str, proc: subprocess.Popen, url: str, log_path: Path, log_dir: Path):
+        self.host, self.proc, self.url, self.log_path, self.log_dir = host, proc, url, log_path, log_dir
 
     def get(self, path: str, **kwargs):
         kwargs.setdefault("timeout", 30)
         return requests.get(self.url + path, **kwargs)
 
+    def logs(self) -> str:
+        """Everything the host and the component printed: the host's own output and, under Spin,
+        the per-component stdout/stderr files in its log directory."""
+        parts = [self.log_path.read_text(errors="replace")]
+        parts += [f.read_text(errors="replace") for f in sorted(self.log_dir.rglob("*")) if f.is_file()]
+        return "\n".join(parts)
+
+
+def start_app(host: str, env: dict, tmp_dir: Path, wait: bool = True) -> App:
+    """Serves the component under `host` on a free loopback port with SPIN_VARIABLE_* from `env`."""
+    port = free_port()
+    log_path, log_dir = tmp_dir / "app.log", tmp_dir / "component-logs"
+    log_dir.mkdir(exist_ok=True)
+    variables = sorted(name for name in env if name.startswith("SPIN_VARIABLE_"))
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(host_command(host, port, variables, log_dir), env=env,
+                                stdout=log, stderr=subprocess.STDOUT, cwd=tmp_dir)
+    app = App(host, proc, f"http://127.0.0.1:{port}", log_path, log_dir)
+    if wait:
+        try:
+            wait_until(lambda: proc.poll() is None and app.get("/", timeout=2).status_code == 200, 60,
+                       f"{host} to serve the component (log: {log_path})")
+        except AssertionError:
+            stop(proc)
+            raise AssertionError(f"{host} did not serve the component:\n{log_path.read_text(errors='replace')[-3000:]}")
+    return app
+
+
+def app_env(minio: Minio, creds: Credentials) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPIN_VARIABLE_")}
+    env.update(
+        SPIN_VARIABLE_S3_ENDPOINT=minio.url,
+        SPIN_VARIABLE_S3_ACCESS_KEY=creds.access_key,
+        SPIN_VARIABLE_S3_SECRET_KEY=creds.secret_key,
+    )
+    return env
+
 
 @pytest.fixture(scope="session")
-def app(minio, app_credentials, tmp_path_factory):
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("app") / "app.log"
-    env = dict(
-        os.environ,
-        SPIN_VARIABLE_S3_ENDPOINT=minio.url,
-        SPIN_VARIABLE_S3_ACCESS_KEY=app_credentials.access_key,
-        SPIN_VARIABLE_S3_SECRET_KEY=app_credentials.secret_key,
-    )
-    cmd = [str(WASMTIME_BIN), "serve", "-S", "cli=y", "--addr", f"127.0.0.1:{port}"]
-    for name in ("SPIN_VARIABLE_S3_ENDPOINT", "SPIN_VARIABLE_S3_ACCESS_KEY", "SPIN_VARIABLE_S3_SECRET_KEY"):
-        cmd += ["--env", name]  # inherited by name, so no secret appears on a command line
-    cmd.append(str(COMPOSED))
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    app = App(proc, f"http://127.0.0.1:{port}", log_path)
-    wait_until(lambda: app.get("/", timeout=2).status_code == 200, 60, "the WASI host to serve the component")
+def spin_cli() -> str:
+    """The Spin CLI, for the checks that only make sense under Spin (skipped, so named, without it)."""
+    require_spin()
+    return SPIN_BIN
+
+
+@pytest.fixture(scope="session", params=HOSTS)
+def host(request):
+    """The WASI HTTP host a test runs the component under; Spin is skipped (or, with
+    REQUIRE_SPIN=1, failed) when it is not installed."""
+    if request.param == "spin":
+        require_spin()
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app(host, minio, app_credentials, tmp_path_factory):
+    app = start_app(host, app_env(minio, app_credentials), tmp_path_factory.mktemp(f"app-{host}"))
     yield app
-    stop(proc)
+    stop(app.proc)

@@ -1,4 +1,5 @@
-"""`make run`'s script on its own: starts everything, serves the GIF, stops cleanly, reuses data."""
+"""`make run`'s script on its own, under each host (`spin up` when Spin is installed, wasmtime
+otherwise): starts everything, serves the GIF, stops cleanly, reuses data."""
 import os
 import signal
 import stat
@@ -10,9 +11,10 @@ import requests
 from conftest import GIF, ROOT, free_port, sha256, wait_until
 
 
-def start_stack(local_dir: Path):
+def start_stack(local_dir: Path, host: str):
     env = dict(os.environ, LOCAL_DIR=str(local_dir), MINIO_PORT=str(free_port()),
-               MINIO_CONSOLE_PORT=str(free_port()), APP_PORT=str(free_port()), USE_SPIN="0")
+               MINIO_CONSOLE_PORT=str(free_port()), APP_PORT=str(free_port()),
+               USE_SPIN="1" if host == "spin" else "0")
     proc = subprocess.Popen([str(ROOT / "scripts" / "local-stack.sh")], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     stack_env = local_dir / "stack.env"
@@ -34,9 +36,9 @@ def stop_stack(proc):
     return proc.returncode, output
 
 
-def test_run_script_serves_stops_and_reuses_its_data(tmp_path):
+def test_run_script_serves_stops_and_reuses_its_data(host, tmp_path):
     local_dir = tmp_path / "local"
-    proc, values = start_stack(local_dir)
+    proc, values = start_stack(local_dir, host)
     try:
         assert set(values) >= {"APP_URL", "MINIO_URL", "BUCKET", "GIF_KEY"}
         gif = requests.get(f"{values['APP_URL']}/{values['GIF_KEY']}", timeout=10)
@@ -46,6 +48,7 @@ def test_run_script_serves_stops_and_reuses_its_data(tmp_path):
         code, output = stop_stack(proc)
     assert code in (0, 130, 143), output
     assert "The GIF is at" in output
+    assert f"serving with {host}" in output, output
     secrets_file = local_dir / "secrets.env"
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
     secrets = secrets_file.read_text()
@@ -63,7 +66,7 @@ def test_run_script_serves_stops_and_reuses_its_data(tmp_path):
     assert not (local_dir / "stack.env").exists()
 
     # Second run: same credentials, same data, nothing to seed.
-    proc, values = start_stack(local_dir)
+    proc, values = start_stack(local_dir, host)
     try:
         assert requests.get(f"{values['APP_URL']}/{values['GIF_KEY']}", timeout=10).status_code == 200
     finally:

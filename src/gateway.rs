@@ -9,8 +9,9 @@ use spin_sdk::http::{
 };
 use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
 use spin_sdk::wit::wasi::http0_2_0::types::RequestOptions;
-use wasi::io::streams::StreamError;
+use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
+use crate::body::{self, BodyPlan};
 use crate::config::{self, Config};
 use crate::headers::{self, DeferredOutcome, HeaderList, Outcome};
 use crate::key::{self, Route};
@@ -42,23 +43,28 @@ pub fn serve(request: IncomingRequest, out: ResponseOutparam) {
         Ok(route) => route,
         Err(err) => return respond_text(out, 400, &format!("{}\n", err.message()), &[], head_only),
     };
-    let config = match Config::from_lookup(|name| spin_sdk::variables::get(name).ok()) {
-        Ok(config) => config,
-        Err(err) => {
-            eprintln!("gif-gateway: configuration error: {err}");
-            return respond_text(out, 500, "gateway is not configured\n", &[], head_only);
-        }
-    };
+    let lookup = |name: &str| spin_sdk::variables::get(name).ok();
     match route {
-        Route::Index => respond_bytes(
-            out,
-            200,
-            &page::PAGE_HEADERS,
-            page::index_html(&config.index_object).as_bytes(),
-            head_only,
-        ),
-        Route::Object(key) => proxy_object(&request, out, &config, &key, head_only),
+        Route::Index => match config::index_object_from_lookup(lookup) {
+            Ok(index_object) => respond_bytes(
+                out,
+                200,
+                &page::PAGE_HEADERS,
+                page::index_html(&index_object).as_bytes(),
+                head_only,
+            ),
+            Err(err) => not_configured(out, err, head_only),
+        },
+        Route::Object(key) => match Config::from_lookup(lookup) {
+            Ok(config) => proxy_object(&request, out, &config, &key, head_only),
+            Err(err) => not_configured(out, err, head_only),
+        },
     }
+}
+
+fn not_configured(out: ResponseOutparam, err: config::ConfigError, head_only: bool) {
+    eprintln!("gif-gateway: configuration error: {err}");
+    respond_text(out, 500, "gateway is not configured\n", &[], head_only)
 }
 
 fn proxy_object(
@@ -195,8 +201,9 @@ fn fetch(
     }
 }
 
-/// Sends the response head, then moves the body from MinIO to the client. `window` limits it to
-/// the inclusive byte range the gateway applies itself (see `plan_request_headers`).
+/// Moves the response from MinIO to the client. `window` limits the body to the inclusive byte
+/// range the gateway applies itself (see `plan_request_headers`). The head is handed to the host
+/// together with the body if it is small, or with its first chunk (see `body`).
 fn stream_response(
     upstream: IncomingResponse,
     out: ResponseOutparam,
@@ -205,46 +212,150 @@ fn stream_response(
     window: Option<(u64, u64)>,
     head_only: bool,
 ) {
-    let Some((response, body)) = new_response(status, headers) else {
-        return;
+    let length = match window {
+        Some((first, last)) => Some(last - first + 1),
+        None => body::content_length(headers),
     };
-    out.set(response);
-    if head_only || !headers::status_has_body(status) {
-        let _ = OutgoingBody::finish(body, None);
-        return;
+    let plan = body::plan(length, !head_only && headers::status_has_body(status));
+    if plan == BodyPlan::Empty {
+        return respond_complete(out, status, headers, &[]);
     }
     let Ok(incoming_body) = upstream.consume() else {
-        return;
+        return respond_text(out, 502, "object store error\n", &[], head_only);
     };
-    let (Ok(input), Ok(output)) = (incoming_body.stream(), body.write()) else {
-        return;
+    let Ok(input) = incoming_body.stream() else {
+        return respond_text(out, 502, "object store error\n", &[], head_only);
     };
-    let (mut to_skip, mut remaining) = match window {
-        Some((first, last)) => (first, last - first + 1),
-        None => (0, u64::MAX),
-    };
+    let mut to_skip = window.map_or(0, |(first, _)| first);
     while to_skip > 0 {
         match input.blocking_skip(to_skip) {
             Ok(skipped) => to_skip -= skipped,
-            Err(_) => return,
+            Err(_) => return respond_text(out, 502, "object store error\n", &[], head_only),
         }
     }
-    while remaining > 0 {
-        match output.blocking_splice(&input, SPLICE_CHUNK.min(remaining)) {
-            Ok(moved) => remaining -= moved,
-            Err(StreamError::Closed) => break,
-            Err(StreamError::LastOperationFailed(e)) => {
-                // Dropping the body without finishing it tells the host the response is
-                // incomplete, so the client sees an aborted transfer rather than a short file.
-                eprintln!("gif-gateway: streaming aborted: {}", e.to_debug_string());
+    match plan {
+        BodyPlan::Empty => unreachable!("handled above"),
+        BodyPlan::Complete(length) => match read_exactly(&input, length) {
+            Ok(bytes) => respond_complete(out, status, headers, &bytes),
+            Err(reason) => {
+                // Nothing has been sent yet, so the client can still get a clean error.
+                eprintln!("gif-gateway: reading the object failed: {reason}");
+                respond_text(out, 502, "object store error\n", &[], head_only)
+            }
+        },
+        BodyPlan::Stream => {
+            let mut remaining = length.unwrap_or(u64::MAX);
+            // Blocks until MinIO sends the first bytes: they travel with the head.
+            let first = match input.blocking_read(SPLICE_CHUNK.min(remaining)) {
+                Ok(first) => first,
+                Err(StreamError::Closed) => Vec::new(),
+                Err(StreamError::LastOperationFailed(e)) => {
+                    eprintln!(
+                        "gif-gateway: reading the object failed: {}",
+                        e.to_debug_string()
+                    );
+                    return respond_text(out, 502, "object store error\n", &[], head_only);
+                }
+            };
+            remaining -= first.len() as u64;
+            let Some((response, body, output)) = new_response(status, headers) else {
+                return;
+            };
+            let sent = write_ahead(&output, &first);
+            out.set(response);
+            if write_all(&output, &first[sent..]).is_err() {
                 return;
             }
+            while remaining > 0 {
+                match output.blocking_splice(&input, SPLICE_CHUNK.min(remaining)) {
+                    Ok(moved) => remaining -= moved,
+                    Err(StreamError::Closed) => break,
+                    Err(StreamError::LastOperationFailed(e)) => {
+                        // Dropping the body without finishing it tells the host the response is
+                        // incomplete, so the client sees an aborted transfer rather than a short file.
+                        eprintln!("gif-gateway: streaming aborted: {}", e.to_debug_string());
+                        return;
+                    }
+                }
+            }
+            drop(output);
+            drop(input);
+            drop(incoming_body);
+            let _ = OutgoingBody::finish(body, None);
         }
     }
-    drop(output);
-    drop(input);
-    drop(incoming_body);
-    let _ = OutgoingBody::finish(body, None);
+}
+
+/// Exactly `length` bytes of `input`; fewer (the upstream closed early) is an error.
+fn read_exactly(input: &InputStream, length: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::with_capacity(length as usize);
+    while (bytes.len() as u64) < length {
+        match input.blocking_read(length - bytes.len() as u64) {
+            Ok(chunk) => bytes.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => {
+                return Err(format!(
+                    "the body ended after {} of {length} bytes",
+                    bytes.len()
+                ))
+            }
+            Err(StreamError::LastOperationFailed(e)) => return Err(e.to_debug_string()),
+        }
+    }
+    Ok(bytes)
+}
+
+/// Writes as much of `bytes` as the host takes without waiting, before the head is handed over:
+/// that part leaves together with the head. Returns how many bytes were written.
+fn write_ahead(output: &OutputStream, bytes: &[u8]) -> usize {
+    // The host buffers what check-write allows even before the response is set (wasmtime's
+    // default is one chunk of 1 MiB); waiting for more would wait for a reader that does not
+    // exist yet.
+    let allowed = output.check_write().unwrap_or(0).min(bytes.len() as u64) as usize;
+    if allowed > 0 && output.write(&bytes[..allowed]).is_ok() {
+        allowed
+    } else {
+        0
+    }
+}
+
+/// Writes all of `bytes`, waiting for the host to take them.
+fn write_all(output: &OutputStream, mut bytes: &[u8]) -> Result<(), StreamError> {
+    while !bytes.is_empty() {
+        let allowed = output.check_write()?;
+        if allowed == 0 {
+            output.subscribe().block();
+            continue;
+        }
+        let n = allowed.min(bytes.len() as u64) as usize;
+        output.write(&bytes[..n])?;
+        bytes = &bytes[n..];
+    }
+    Ok(())
+}
+
+/// Hands the host a response whose body is already complete (usually in the same write as the
+/// head); falls back to writing after the head if the host would not buffer all of it.
+fn respond_complete(
+    out: ResponseOutparam,
+    status: u16,
+    headers: &[(String, Vec<u8>)],
+    bytes: &[u8],
+) {
+    let Some((response, body, output)) = new_response(status, headers) else {
+        return;
+    };
+    let sent = write_ahead(&output, bytes);
+    if sent == bytes.len() {
+        drop(output);
+        let _ = OutgoingBody::finish(body, None);
+        out.set(response);
+        return;
+    }
+    out.set(response);
+    if write_all(&output, &bytes[sent..]).is_ok() {
+        drop(output);
+        let _ = OutgoingBody::finish(body, None);
+    }
 }
 
 /// The start of an error body: enough for S3's small XML documents, bounded so a misbehaving
@@ -269,12 +380,13 @@ fn read_error_body(upstream: IncomingResponse) -> Vec<u8> {
 fn new_response(
     status: u16,
     headers: &[(String, Vec<u8>)],
-) -> Option<(OutgoingResponse, OutgoingBody)> {
+) -> Option<(OutgoingResponse, OutgoingBody, OutputStream)> {
     let fields = Fields::from_list(headers).ok()?;
     let response = OutgoingResponse::new(fields);
     response.set_status_code(status).ok()?;
     let body = response.body().ok()?;
-    Some((response, body))
+    let output = body.write().ok()?;
+    Some((response, body, output))
 }
 
 fn respond_text(
@@ -305,19 +417,5 @@ fn respond_bytes(
         .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
         .collect();
     list.push(("content-length".into(), body.len().to_string().into_bytes()));
-    let Some((response, outgoing_body)) = new_response(status, &list) else {
-        return;
-    };
-    out.set(response);
-    if !head_only {
-        if let Ok(stream) = outgoing_body.write() {
-            // Small bodies (the page, error texts) fit the 4 KiB blocking-write limit in chunks.
-            for chunk in body.chunks(4096) {
-                if stream.blocking_write_and_flush(chunk).is_err() {
-                    return;
-                }
-            }
-        }
-    }
-    let _ = OutgoingBody::finish(outgoing_body, None);
+    respond_complete(out, status, &list, if head_only { &[] } else { body });
 }

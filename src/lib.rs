@@ -1,10 +1,12 @@
 //! A Spin component that serves objects from a private MinIO (S3) bucket.
 //!
 //! Each client request becomes exactly one SigV4-signed GET or HEAD to MinIO; the body is
-//! streamed through without buffering. The modules below (and the shared `s3-request` crate, which
+//! streamed through, and only bodies up to 1 MiB are held whole so that head and body reach the
+//! host together (see `body`). The modules below (and the shared `s3-request` crate, which
 //! encodes keys and signs requests) hold the pure logic and have native unit tests; `gateway` is
 //! the thin layer that talks to the WASI HTTP host.
 
+pub mod body;
 pub mod config;
 pub mod headers;
 pub mod key;
@@ -14,9 +16,10 @@ pub mod page;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
 
+// Not `async`: the handler blocks on wasi pollables itself and never awaits.
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
-async fn handle(
+fn handle(
     request: spin_sdk::http::IncomingRequest,
     response_out: spin_sdk::http::ResponseOutparam,
 ) {

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Installs what `make bench` needs on top of the run tools (scripts/install-tools.sh run):
+# Installs what `make bench` needs on top of the run tools (scripts/install-tools.sh run) and
+# `make build`:
 #   wrk, nginx      Debian packages `wrk` and `nginx-light` (apt-get): the load generator and the
 #                   static-file upper bound (any Debian nginx already installed is used as is)
-#   s3www v1.0.0    upstream S3-bucket-over-HTTP server, built with `go install` into .tools/bin
+#   floor-proxy     bench/floor-proxy built for wasm32-wasip2: the minimal Spin proxy and the hello
+#                   world the gateway is compared with under `spin up`
+#   s3www-compat    bench/s3www-compat, the labelled stand-in measured only when upstream s3www
+#                   v1.0.0 is not there ($S3WWW_BIN or ../shared/anchors/bin/s3www; the Go module
+#                   proxy refuses github.com/harshavardhana/s3www with 403, so it is not built here)
 #   bench-venv      .tools/bench-venv with bench/requirements.txt (botocore to presign, matplotlib)
+# Spin itself is not installed: bench.py uses `spin` from PATH, $SPIN_BIN or ../shared/spin/bin.
 # Idempotent: every step is skipped when its pinned result is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 TOOLS=$ROOT/.tools
 mkdir -p "$TOOLS/bin"
-
-S3WWW_MODULE=github.com/harshavardhana/s3www
-S3WWW_VERSION=v1.0.0
 
 step() { printf '==> %s\n' "$*" >&2; }
 . "$ROOT/scripts/lib/stamps.sh"
@@ -35,24 +38,9 @@ else
   step "wrk and nginx already installed"
 fi
 
-# s3www: the real module first. The Go module proxy answers `403 This module version is not
-# available` for github.com/harshavardhana/s3www (every version), so on such a machine we build
-# bench/s3www-compat instead: the same design (net/http FileServer over minio-go GetObject+Stat),
-# same flags and client library. The refusal is remembered in a stamp so later runs do not ask
-# again; BENCH_RETRY_S3WWW=1 asks once more. bench.py records which binary it measured.
-if [ -x "$TOOLS/bin/s3www" ] && stamp_ok s3www "$S3WWW_VERSION"; then
-  step "s3www $S3WWW_VERSION already built"
-elif stamp_ok s3www "unavailable:$S3WWW_VERSION" && [ "${BENCH_RETRY_S3WWW:-0}" != 1 ]; then
-  step "s3www $S3WWW_VERSION: the Go module proxy refused it earlier (BENCH_RETRY_S3WWW=1 retries); using bench/s3www-compat"
-else
-  step "building s3www $S3WWW_VERSION (go install $S3WWW_MODULE@$S3WWW_VERSION)"
-  if GOBIN=$TOOLS/bin CGO_ENABLED=0 GOFLAGS=-trimpath go install "$S3WWW_MODULE@$S3WWW_VERSION"; then
-    stamp_set s3www "$S3WWW_VERSION"
-  else
-    step "the Go module proxy does not serve $S3WWW_MODULE@$S3WWW_VERSION; falling back to bench/s3www-compat"
-    stamp_set s3www "unavailable:$S3WWW_VERSION"
-  fi
-fi
+step "building bench/floor-proxy (cargo, wasm32-wasip2)"
+cargo build --release --locked --target wasm32-wasip2 -p floor-proxy --quiet
+
 compat_hash=$(cat bench/s3www-compat/go.mod bench/s3www-compat/go.sum bench/s3www-compat/main.go | sha256sum | cut -c1-16)
 if ! stamp_ok s3www-compat "$compat_hash" || [ ! -x "$TOOLS/bin/s3www-compat" ]; then
   step "building bench/s3www-compat (minio-go v7, the s3www design) into .tools/bin"
@@ -71,6 +59,11 @@ if ! stamp_ok bench-venv "$req_hash" || [ ! -x "$TOOLS/bench-venv/bin/python" ];
 else
   step "benchmark virtualenv up to date"
 fi
-s3www_used="s3www $S3WWW_VERSION"
-[ -x "$TOOLS/bin/s3www" ] || s3www_used="s3www-compat (stand-in for s3www $S3WWW_VERSION)"
-step "benchmark tools ready: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(/usr/sbin/nginx -v 2>&1 | cut -d' ' -f3), $s3www_used"
+s3www_used="s3www-compat (stand-in for s3www v1.0.0)"
+for candidate in "${S3WWW_BIN:-}" "$ROOT/../shared/anchors/bin/s3www" "$TOOLS/bin/s3www"; do
+  if [ -n "$candidate" ] && [ -x "$candidate" ]; then s3www_used="upstream s3www ($candidate)"; break; fi
+done
+spin_used=${SPIN_BIN:-$(command -v spin || true)}
+if [ -z "$spin_used" ] && [ -x "$ROOT/../shared/spin/bin/spin" ]; then spin_used=$ROOT/../shared/spin/bin/spin; fi
+if [ -n "$spin_used" ]; then spin_used="$("$spin_used" --version 2>/dev/null | head -1) ($spin_used)"; fi
+step "benchmark tools ready: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(/usr/sbin/nginx -v 2>&1 | cut -d' ' -f3), $s3www_used, spin: ${spin_used:-none (the Spin rows are left out)}"

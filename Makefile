@@ -14,12 +14,12 @@ PYTHON      := $(TOOLS)/venv/bin/python
 .PHONY: help tools test-tools build run test unit-test integration-test k8s-check e2e k8s-images bench bench-explore clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 tools: ## Install the pinned tools `make run` needs into .tools/ (MinIO from source, wasmtime, wac)
 	scripts/install-tools.sh run
 
-test-tools:
+test-tools: ## Install the pinned tools `make test` needs on top of `make tools` (wasm-tools, the test virtualenv, Chromium)
 	scripts/install-tools.sh test
 
 build: tools ## Build the component, the variables adapter, the seeder and the wasmtime composition
@@ -31,12 +31,12 @@ build: tools ## Build the component, the variables adapter, the seeder and the w
 run: build ## Start MinIO, seed it and serve the GIF (Ctrl-C stops)
 	scripts/local-stack.sh
 
-test: test-tools build unit-test integration-test k8s-check e2e ## All tests: unit, integration (real MinIO, WASI host, Chromium), Kubernetes checks, end-to-end on a real cluster
+test: test-tools build unit-test integration-test k8s-check e2e ## All tests: unit, integration (real MinIO, spin up and wasmtime, Chromium), Kubernetes checks, end-to-end on a real cluster
 
-unit-test:
+unit-test: ## Native unit tests of the workspace (cargo test)
 	cargo test --locked --workspace
 
-integration-test:
+integration-test: ## Integration tests against real MinIO, the seeder and Chromium, under spin up (when on PATH) and wasmtime serve
 	$(PYTHON) -m pytest -ra tests/
 
 k8s-check: test-tools ## Offline checks of charts/, terraform/, images/ (helm, kubeconform, kube-apiserver dry-run, promtool, real Prometheus + adapter)

@@ -43,6 +43,24 @@ pub const S3_TIMEOUT_MS: Variable = Variable {
     default: Some("1500"),
 };
 
+/// Every variable the gateway reads (the `edge_cache` one only in builds with the edge cache).
+pub const VARIABLE_NAMES: [&str; 8] = [
+    S3_ENDPOINT.name,
+    S3_BUCKET.name,
+    S3_REGION.name,
+    S3_ACCESS_KEY.name,
+    S3_SECRET_KEY.name,
+    INDEX_OBJECT.name,
+    S3_TIMEOUT_MS.name,
+    EDGE_CACHE.name,
+];
+
+/// `off`, or `ttl=<duration> [max=<size>]`: see `cache::parse_settings`.
+pub const EDGE_CACHE: Variable = Variable {
+    name: "edge_cache",
+    default: Some("off"),
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
     Http,
@@ -120,21 +138,39 @@ fn get(lookup: &impl Fn(&str) -> Option<String>, var: &Variable) -> Result<Strin
     }
 }
 
+/// Where objects come from: the endpoint and the bucket (two lookups).
+pub fn location_from_lookup(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(Endpoint, String), ConfigError> {
+    let endpoint = parse_endpoint(&get(&lookup, &S3_ENDPOINT)?).ok_or(ConfigError {
+        variable: S3_ENDPOINT.name,
+        problem: "must look like http://host:port",
+    })?;
+    let bucket = get(&lookup, &S3_BUCKET)?;
+    if !valid_bucket_name(&bucket) {
+        return Err(ConfigError {
+            variable: S3_BUCKET.name,
+            problem: "is not a valid S3 bucket name",
+        });
+    }
+    Ok((endpoint, bucket))
+}
+
+/// The edge cache's settings, `None` when it is off (one lookup).
+pub fn edge_cache_from_lookup(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::cache::Settings>, ConfigError> {
+    crate::cache::parse_settings(&get(&lookup, &EDGE_CACHE)?).map_err(|problem| ConfigError {
+        variable: EDGE_CACHE.name,
+        problem,
+    })
+}
+
 impl Config {
     /// Builds the configuration from a lookup that returns `None` for unset variables.
     /// Reads six variables; `index_object` is not among them.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let endpoint = parse_endpoint(&get(&lookup, &S3_ENDPOINT)?).ok_or(ConfigError {
-            variable: S3_ENDPOINT.name,
-            problem: "must look like http://host:port",
-        })?;
-        let bucket = get(&lookup, &S3_BUCKET)?;
-        if !valid_bucket_name(&bucket) {
-            return Err(ConfigError {
-                variable: S3_BUCKET.name,
-                problem: "is not a valid S3 bucket name",
-            });
-        }
+        let (endpoint, bucket) = location_from_lookup(&lookup)?;
         let timeout_ms = get(&lookup, &S3_TIMEOUT_MS)?
             .parse::<u64>()
             .ok()

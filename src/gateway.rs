@@ -1,6 +1,7 @@
 //! Glue between the WASI HTTP host and the pure modules: read the request, make the one
 //! upstream call, stream the answer back.
 
+use std::cell::RefCell;
 use std::time::SystemTime;
 
 use spin_sdk::http::{
@@ -43,7 +44,19 @@ pub fn serve(request: IncomingRequest, out: ResponseOutparam) {
         Ok(route) => route,
         Err(err) => return respond_text(out, 400, &format!("{}\n", err.message()), &[], head_only),
     };
-    let lookup = |name: &str| spin_sdk::variables::get(name).ok();
+    // Each variable is looked up at most once per request, however many settings read it.
+    let seen: RefCell<Vec<(&str, Option<String>)>> = RefCell::new(Vec::new());
+    let lookup = |name: &str| {
+        if let Some((_, value)) = seen.borrow().iter().find(|(n, _)| *n == name) {
+            return value.clone();
+        }
+        let value = spin_sdk::variables::get(name).ok();
+        let name = config::VARIABLE_NAMES.iter().find(|n| **n == name).copied();
+        if let Some(name) = name {
+            seen.borrow_mut().push((name, value.clone()));
+        }
+        value
+    };
     match route {
         Route::Index => match config::index_object_from_lookup(lookup) {
             Ok(index_object) => respond_bytes(
@@ -55,14 +68,20 @@ pub fn serve(request: IncomingRequest, out: ResponseOutparam) {
             ),
             Err(err) => not_configured(out, err, head_only),
         },
-        Route::Object(key) => match Config::from_lookup(lookup) {
-            Ok(config) => proxy_object(&request, out, &config, &key, head_only),
-            Err(err) => not_configured(out, err, head_only),
-        },
+        Route::Object(key) => {
+            #[cfg(feature = "edge-cache")]
+            let Some(out) = crate::edge_cache::serve(&request, out, &key, head_only, &lookup) else {
+                return;
+            };
+            match Config::from_lookup(lookup) {
+                Ok(config) => proxy_object(&request, out, &config, &key, head_only),
+                Err(err) => not_configured(out, err, head_only),
+            }
+        }
     }
 }
 
-fn not_configured(out: ResponseOutparam, err: config::ConfigError, head_only: bool) {
+pub(crate) fn not_configured(out: ResponseOutparam, err: config::ConfigError, head_only: bool) {
     eprintln!("gif-gateway: configuration error: {err}");
     respond_text(out, 500, "gateway is not configured\n", &[], head_only)
 }
@@ -75,13 +94,26 @@ fn proxy_object(
     head_only: bool,
 ) {
     let (forwarded, deferred) = headers::plan_request_headers(&request.headers().entries());
-    let upstream = match fetch(forwarded, config, key, head_only) {
-        Ok(response) => response,
-        Err(reason) => {
-            eprintln!("gif-gateway: object store request failed: {reason}");
-            return respond_text(out, 502, "object store unavailable\n", &[], head_only);
-        }
-    };
+    match fetch(forwarded, config, key, head_only) {
+        Ok(upstream) => respond_upstream(upstream, out, deferred, key, head_only),
+        Err(reason) => upstream_unavailable(out, &reason, head_only),
+    }
+}
+
+pub(crate) fn upstream_unavailable(out: ResponseOutparam, reason: &str, head_only: bool) {
+    eprintln!("gif-gateway: object store request failed: {reason}");
+    respond_text(out, 502, "object store unavailable\n", &[], head_only)
+}
+
+/// Turns MinIO's answer into the client's: pass-through with the allowed headers (and a deferred
+/// range applied), 416 with its Content-Range, or one of the gateway's short error texts.
+pub(crate) fn respond_upstream(
+    upstream: IncomingResponse,
+    out: ResponseOutparam,
+    deferred: Option<headers::DeferredRange>,
+    key: &str,
+    head_only: bool,
+) {
     let status = upstream.status();
     match headers::classify(status) {
         Outcome::PassThrough => {
@@ -131,7 +163,7 @@ fn proxy_object(
 }
 
 /// Sends the signed request and waits for the response head.
-fn fetch(
+pub(crate) fn fetch(
     forwarded: HeaderList,
     config: &Config,
     key: &str,
@@ -287,7 +319,7 @@ fn stream_response(
 }
 
 /// Exactly `length` bytes of `input`; fewer (the upstream closed early) is an error.
-fn read_exactly(input: &InputStream, length: u64) -> Result<Vec<u8>, String> {
+pub(crate) fn read_exactly(input: &InputStream, length: u64) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::with_capacity(length as usize);
     while (bytes.len() as u64) < length {
         match input.blocking_read(length - bytes.len() as u64) {
@@ -335,7 +367,7 @@ fn write_all(output: &OutputStream, mut bytes: &[u8]) -> Result<(), StreamError>
 
 /// Hands the host a response whose body is already complete (usually in the same write as the
 /// head); falls back to writing after the head if the host would not buffer all of it.
-fn respond_complete(
+pub(crate) fn respond_complete(
     out: ResponseOutparam,
     status: u16,
     headers: &[(String, Vec<u8>)],
@@ -389,7 +421,7 @@ fn new_response(
     Some((response, body, output))
 }
 
-fn respond_text(
+pub(crate) fn respond_text(
     out: ResponseOutparam,
     status: u16,
     text: &str,

@@ -7,6 +7,7 @@
 //! the thin layer that talks to the WASI HTTP host.
 
 pub mod body;
+pub mod cache;
 pub mod config;
 pub mod headers;
 pub mod key;
@@ -15,6 +16,11 @@ pub mod page;
 // The host glue exists only in the component; native builds carry the pure logic and its tests.
 #[cfg(target_arch = "wasm32")]
 mod gateway;
+
+// The opt-in edge cache imports Spin's key-value interface, which plain WASI hosts (the
+// `wasmtime serve` composition) do not provide yet, so it is a build feature for now.
+#[cfg(all(target_arch = "wasm32", feature = "edge-cache"))]
+mod edge_cache;
 
 // Not `async`: the handler blocks on wasi pollables itself and never awaits.
 #[cfg(target_arch = "wasm32")]

@@ -1,4 +1,4 @@
-//! Benchmark-only Spin component (not part of the gateway). One `.wasm`, three behaviours, picked
+//! Benchmark-only Spin component (not part of the gateway). One `.wasm`, four behaviours, picked
 //! by the WASI environment variable `BENCH_MODE` that `bench/bench.py` writes into the manifest it
 //! generates, so that the rows differ only in what the code does:
 //!
@@ -8,6 +8,8 @@
 //! - `proxy` (the floor): one `spin_sdk::http::send` of the presigned URL in `FLOOR_URL`, and the
 //!   response, with its complete body, handed back to spin-sdk. No signing, no Spin variables,
 //!   no header mapping: the least any Spin proxy in front of MinIO does per request.
+//! - `kv`: the GIF from Spin's default key-value store (fetched once through `FLOOR_URL` and
+//!   stored on a miss): what a cache hit in a Spin key-value store costs at least, no MinIO.
 //!
 //! The mode comes from the environment and not from Spin variables so that the floor pays no
 //! variable lookup.
@@ -28,6 +30,7 @@ pub enum Mode {
     Hello,
     Variables,
     Proxy,
+    KeyValue,
 }
 
 impl Mode {
@@ -36,6 +39,7 @@ impl Mode {
             "hello" => Some(Mode::Hello),
             "variables" => Some(Mode::Variables),
             "proxy" => Some(Mode::Proxy),
+            "kv" => Some(Mode::KeyValue),
             _ => None,
         }
     }
@@ -72,8 +76,46 @@ mod component {
                 },
                 Err(_) => text(500, b"FLOOR_URL is not set\n"),
             },
-            None => text(500, b"BENCH_MODE must be hello, variables or proxy\n"),
+            Some(Mode::KeyValue) => from_store().await,
+            None => text(500, b"BENCH_MODE must be hello, variables, proxy or kv\n"),
         }
+    }
+
+    /// Key of the one entry `kv` mode serves.
+    const KV_KEY: &str = "floor-proxy/animation.gif";
+
+    async fn from_store() -> Response {
+        let store = match spin_sdk::key_value::Store::open_default() {
+            Ok(store) => store,
+            Err(err) => return text(500, format!("store: {err}\n").as_bytes()),
+        };
+        let body = match store.get(KV_KEY) {
+            Ok(Some(body)) => body,
+            Ok(None) => {
+                let Ok(url) = std::env::var("FLOOR_URL") else {
+                    return text(500, b"FLOOR_URL is not set\n");
+                };
+                match spin_sdk::http::send::<_, Response>(Request::get(url)).await {
+                    Ok(response) if response.status() == &200 => {
+                        let body = response.body().to_vec();
+                        if let Err(err) = store.set(KV_KEY, &body) {
+                            return text(500, format!("store: {err}\n").as_bytes());
+                        }
+                        body
+                    }
+                    Ok(response) => {
+                        return text(502, format!("upstream: {}\n", response.status()).as_bytes())
+                    }
+                    Err(err) => return text(502, format!("upstream: {err}\n").as_bytes()),
+                }
+            }
+            Err(err) => return text(500, format!("store: {err}\n").as_bytes()),
+        };
+        Response::builder()
+            .status(200)
+            .header("content-type", "image/gif")
+            .body(body)
+            .build()
     }
 
     fn text(status: u16, body: &[u8]) -> Response {
@@ -94,6 +136,7 @@ mod tests {
         assert_eq!(Mode::parse(Some("hello")), Some(Mode::Hello));
         assert_eq!(Mode::parse(Some("variables")), Some(Mode::Variables));
         assert_eq!(Mode::parse(Some("proxy")), Some(Mode::Proxy));
+        assert_eq!(Mode::parse(Some("kv")), Some(Mode::KeyValue));
         assert_eq!(Mode::parse(Some("Proxy")), None);
         assert_eq!(Mode::parse(None), None);
     }

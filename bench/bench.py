@@ -1186,7 +1186,10 @@ def analysis(result: dict) -> list[str]:
     if s and h and s["peak_rss_kib"] and h["peak_rss_kib"]:
         out.append(
             f"- Memory: peak RSS under the same load {mib(s['peak_rss_kib']):.0f} MiB for the gateway, "
-            f"{mib(h['peak_rss_kib']):.0f} MiB for the hello world ({s['peak_rss_kib'] / h['peak_rss_kib']:.2f}×).")
+            f"{mib(h['peak_rss_kib']):.0f} MiB for the hello world ({s['peak_rss_kib'] / h['peak_rss_kib']:.2f}×)"
+            + (f"; the floor, which only waits for MinIO, {mib(f['peak_rss_kib']):.0f} MiB "
+               f"({f['peak_rss_kib'] / h['peak_rss_kib']:.2f}× the hello world's, see the notes)."
+               if f and f["peak_rss_kib"] else "."))
     best = best_cache_row(med)
     c = med.get(best)
     if c and c["rps"] and s3 and s3["rps"] and d and d["rps"]:
@@ -1206,9 +1209,10 @@ def analysis(result: dict) -> list[str]:
 COLORS = {"spin": "#2a7ab9", "spin-varfile": "#5fa8d3", "wasmtime": "#7b68b5", "floor": "#3b9c8f",
           "cache-hit": "#1f5f8b", "cache-hit-mem": "#4f8fbf", "kv-hit": "#c2a83e", "kv-hit-mem": "#dcc86a", "hello": "#b0b0b0", "hello-vars": "#c9c9c9", "s3www": "#e08a2c", "minio-direct": "#6b8e23",
           "nginx": "#8c8c8c"}
-SHORT = {"spin": "gateway\n(spin up)", "spin-varfile": "gateway\n(spin, var file)", "wasmtime": "gateway\n(wasmtime)",
-         "floor": "floor\n(Spin proxy)", "cache-hit": "cache hit\n(sqlite)", "cache-hit-mem": "cache hit\n(memory)", "kv-hit": "KV hit\n(sqlite)", "kv-hit-mem": "KV hit\n(memory)", "hello": "hello\n(spin)", "hello-vars": "hello+vars\n(spin)",
-         "s3www": "s3www", "minio-direct": "MinIO\ndirect", "nginx": "nginx\n(disk)"}
+SHORT = {"spin": "gateway (spin)", "spin-varfile": "gateway (spin, var file)", "wasmtime": "gateway (wasmtime)",
+         "floor": "floor (Spin proxy)", "cache-hit": "cache hit (SQLite)", "cache-hit-mem": "cache hit (memory)",
+         "kv-hit": "KV hit (SQLite)", "kv-hit-mem": "KV hit (memory)", "hello": "hello (spin)",
+         "hello-vars": "hello + vars (spin)", "s3www": "s3www", "minio-direct": "MinIO direct", "nginx": "nginx (disk)"}
 
 
 def write_plot(result: dict, path: Path) -> None:
@@ -1220,7 +1224,7 @@ def write_plot(result: dict, path: Path) -> None:
     xs = list(range(len(names)))
     colors = [COLORS.get(n, "#444") for n in names]
     med = result["medians"]
-    fig, axes = plt.subplots(2, 3, figsize=(17, 8.4))
+    fig, axes = plt.subplots(2, 3, figsize=(17, 9.4))
     panels = [
         ("requests/s, -c32 (higher is better)", "rps", 1, "clip"),
         ("p50 / p99 latency at -c32, ms", "lat", 1, None),
@@ -1272,7 +1276,7 @@ def write_plot(result: dict, path: Path) -> None:
                 ax.set_yscale(yscale)
         ax.set_title(title, fontsize=9)
         ax.set_xticks(xs)
-        ax.set_xticklabels([SHORT.get(n, n) for n in names], fontsize=7)
+        ax.set_xticklabels([SHORT.get(n, n) for n in names], fontsize=7, rotation=35, ha="right")
         ax.tick_params(axis="y", labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
     p, v = result["params"], result["verdicts"]
@@ -1287,7 +1291,8 @@ def write_plot(result: dict, path: Path) -> None:
         f"load {result['loadavg_start']:.1f}→{result['loadavg_end']:.1f}\n"
         f"gateway under spin up: {r('spin_rps_vs_floor')} the floor's req/s, -c1 p99 {r('spin_c1_p99_vs_floor')} "
         f"the floor's, p99 {r('spin_p99_vs_minio_direct')} MinIO-direct's, {r('spin_rps_vs_s3www')} s3www's req/s; "
-        f".wasm {result['facts']['wasm_bytes'] / 1024:.0f} KiB",
+        f".wasm {result['facts']['wasm_bytes'] / 1024:.0f} KiB; edge-cache hit {r('cache_hit_vs_s3www')} s3www's, "
+        f"{r('cache_hit_vs_minio_direct')} MinIO-direct's req/s",
         fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.94))
     fig.savefig(path, dpi=100)

@@ -49,7 +49,7 @@ e2e: test-tools build ## terraform apply on a single-node Kubernetes built from 
 k8s-images: build ## Image tarballs (app, MinIO + mc, seeder) for `minikube image load`, built without Docker
 	scripts/k8s/build-images.sh
 
-bench: build ## Benchmark the GIF path against s3www, MinIO direct and nginx on loopback (~4 min); writes bench/results.*
+bench: build ## Benchmark the GIF path under spin up and wasmtime against the Spin proxy floor, s3www, MinIO direct and nginx (~10 min); writes bench/results.*
 	scripts/install-bench-tools.sh
 	$(TOOLS)/bench-venv/bin/python bench/bench.py
 

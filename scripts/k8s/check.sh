@@ -106,6 +106,38 @@ must_fail "gif-minio: bearer auth without a token Secret is refused" "bearerToke
   "$HELM" template x charts/gif-minio --set metrics.auth=bearer
 must_fail "gif-gateway: min > max replicas is refused" "minReplicas" -- \
   "$HELM" template x charts/gif-gateway --set autoscaling.minReplicas=9
+# NOTES.txt prints commands only for objects the release has. helm template leaves NOTES.txt out
+# and helm 3.19's install --dry-run=client still contacts a cluster, so a copy of the chart gets a
+# template that includes NOTES.txt into a ConfigMap, rendered offline with the same values.
+notes() { # chart, helm args...
+  local chart=$1 name; shift; name=$(basename "$chart")
+  rm -rf "$WORK/notes/$name" && mkdir -p "$WORK/notes" && cp -r "$chart" "$WORK/notes/$name"
+  printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: |\n{{ include "%s/templates/NOTES.txt" . | indent 4 }}\n' \
+    "$name" > "$WORK/notes/$name/templates/zz-notes.yaml"
+  "$HELM" template "$name" "$WORK/notes/$name" -n gif --show-only templates/zz-notes.yaml "$@" 2>&1 \
+    | python3 -c $'import sys, yaml\nt = sys.stdin.read()\ntry:\n    print(yaml.safe_load(t)["data"]["notes"])\nexcept Exception:\n    print(t)  # helm\'s error'
+}
+notes_ok() { # description, notes text, then +substring (must appear) / -substring (must not)
+  local what=$1 text=$2; shift 2
+  for e in "$@"; do
+    case $e in
+      +*) grep -qF -- "${e#+}" <<<"$text" || { ko "$what (missing: ${e#+})"; printf '%s\n' "$text" | sed 's/^/        /'; return; } ;;
+      -*) ! grep -qF -- "${e#-}" <<<"$text" || { ko "$what (unexpected: ${e#-})"; printf '%s\n' "$text" | sed 's/^/        /'; return; } ;;
+    esac
+  done
+  ok "$what"
+}
+notes_ok "gif-minio NOTES (defaults): replica Deployment, HPA and sync log" "$(notes charts/gif-minio)" \
+  "+get deploy,hpa gif-minio-replicas" "+logs deploy/gif-minio-replicas -c sync" "+gif-minio-replicas.gif.svc"
+notes_ok "gif-minio NOTES (replicas.enabled=false): no replica commands, points the gateway at the primary" \
+  "$(notes charts/gif-minio --set replicas.enabled=false)" "-gif-minio-replicas" "+set its s3.endpoint to the primary"
+notes_ok "gif-minio NOTES (replica autoscaling off): no HPA" \
+  "$(notes charts/gif-minio --set replicas.autoscaling.enabled=false)" "+get deploy gif-minio-replicas" "-hpa"
+notes_ok "gif-gateway NOTES (autoscaling off): no HPA" \
+  "$(notes charts/gif-gateway --set autoscaling.enabled=false)" "+get svc gif-gateway-public" "-hpa"
+# Chart metadata must not point at placeholder addresses.
+if grep -nE 'https?://[^ ]*example\.(invalid|com|org)' charts/*/Chart.yaml; then ko "Chart.yaml links to a placeholder address"
+else ok "Chart.yaml links are not placeholders"; fi
 # Credentials are generated into Secrets, never taken from values or printed by NOTES.
 if grep -rniE '(password|secretKey|secret_key)\s*:\s*["'\'']?[A-Za-z0-9+/]{8,}' charts/*/values.yaml charts/*/ci/*.yaml; then
   ko "a values file contains what looks like a credential"
@@ -242,6 +274,37 @@ TFRC
   rm -rf "$WORK/tf" && cp -r terraform "$WORK/tf" && rm -rf "$WORK/tf/.terraform" "$WORK/tf/.terraform.lock.hcl"
   run "terraform init (local provider mirror, no network)" tf_ -chdir="$WORK/tf" init -backend=false -input=false
   run "terraform validate" tf_ -chdir="$WORK/tf" validate
+  # A committed lock must carry the registry's checksums: a lock written from the local mirror
+  # lists checksums of providers built from source, which no registry download matches, so
+  # `terraform init` would refuse the official packages.
+  tf_lock_check() { # versions.tf, lock to check, lock that init just wrote from the mirror
+    python3 - "$@" <<'PY'
+import re, sys
+versions, lock, mirror = (open(p).read() for p in sys.argv[1:4])
+def blocks(text):
+    return {n: (re.search(r'version\s*=\s*"([^"]+)"', b).group(1), set(re.findall(r'"((?:h1|zh):[^"]+)"', b)))
+            for n, b in re.findall(r'provider "registry\.terraform\.io/hashicorp/([\w-]+)" \{(.*?)\n\}', text, re.S)}
+pins = dict(re.findall(r'source\s*=\s*"hashicorp/([\w-]+)"\s*\n\s*version\s*=\s*"=\s*([0-9.]+)"', versions))
+got, built = blocks(lock), blocks(mirror)
+errors = []
+if {n: v for n, (v, _) in got.items()} != pins:
+    errors.append(f"providers/versions {sorted((n, v) for n, (v, _) in got.items())} != versions.tf {sorted(pins.items())}")
+for n, (_, hashes) in got.items():
+    if hashes & built.get(n, (None, set()))[1]:
+        errors.append(f"{n}: lists the checksum of the provider built from source in the local mirror")
+    if not any(h.startswith("zh:") for h in hashes):
+        errors.append(f"{n}: no zh: checksums (they come only from the registry's signed SHA256SUMS)")
+assert not errors, "; ".join(errors)
+PY
+  }
+  if [ -f terraform/.terraform.lock.hcl ]; then
+    run "terraform/.terraform.lock.hcl: versions.tf's providers with registry checksums" \
+      tf_lock_check terraform/versions.tf terraform/.terraform.lock.hcl "$WORK/tf/.terraform.lock.hcl"
+  else
+    skip "terraform/.terraform.lock.hcl is not committed (its checksums must come from registry.terraform.io; see terraform/README.md)"
+  fi
+  must_fail "the lock check rejects a lock written from the local mirror" "built from source in the local mirror" "no zh: checksums" -- \
+    tf_lock_check terraform/versions.tf "$WORK/tf/.terraform.lock.hcl" "$WORK/tf/.terraform.lock.hcl"
   # The same check must catch a reference to a variable that does not exist.
   cp -r "$WORK/tf" "$WORK/tf-broken" && printf 'output "broken" { value = var.does_not_exist }\n' >> "$WORK/tf-broken/outputs.tf"
   if tf_ -chdir="$WORK/tf-broken" validate -no-color >/dev/null 2>&1; then ko "terraform validate accepted a broken configuration"

@@ -11,7 +11,7 @@ SEEDER      := target/release/seeder
 TOOLS       := .tools
 PYTHON      := $(TOOLS)/venv/bin/python
 
-.PHONY: help tools test-tools build run test unit-test integration-test k8s-check e2e k8s-images bench bench-explore clean
+.PHONY: help tools test-tools build run test unit-test integration-test k8s-check e2e k8s-images docs bench bench-explore clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -48,6 +48,9 @@ e2e: test-tools build ## terraform apply on a single-node Kubernetes built from 
 
 k8s-images: build ## Image tarballs (app, MinIO + mc, seeder) for `minikube image load`, built without Docker
 	scripts/k8s/build-images.sh
+
+docs: ## Regenerate the chart and Terraform README tables (readme-generator-for-helm, terraform-docs)
+	scripts/k8s/docs.sh
 
 bench: build ## Benchmark the GIF path under spin up and wasmtime against the Spin proxy floor, s3www, MinIO direct and nginx (~10 min); writes bench/results.*
 	scripts/install-bench-tools.sh

@@ -61,28 +61,8 @@ pub const EDGE_CACHE: Variable = Variable {
     default: Some("off"),
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    Http,
-    Https,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    pub scheme: Scheme,
-    /// `host[:port]`, exactly as the signer and the HTTP client both see it.
-    pub authority: String,
-}
-
-impl Endpoint {
-    pub fn url(&self, path: &str) -> String {
-        let scheme = match self.scheme {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        };
-        format!("{scheme}://{}{path}", self.authority)
-    }
-}
+// The endpoint rules (and which authority is sent and signed) are shared with the seeder.
+pub use s3_request::{Endpoint, Scheme};
 
 /// What an object request needs: where MinIO is and how to sign for it.
 pub struct Config {
@@ -142,17 +122,15 @@ fn get(lookup: &impl Fn(&str) -> Option<String>, var: &Variable) -> Result<Strin
 pub fn location_from_lookup(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<(Endpoint, String), ConfigError> {
-    let endpoint = parse_endpoint(&get(&lookup, &S3_ENDPOINT)?).ok_or(ConfigError {
+    let endpoint = Endpoint::parse(&get(&lookup, &S3_ENDPOINT)?).map_err(|e| ConfigError {
         variable: S3_ENDPOINT.name,
-        problem: "must look like http://host:port",
+        problem: e.message(),
     })?;
     let bucket = get(&lookup, &S3_BUCKET)?;
-    if !valid_bucket_name(&bucket) {
-        return Err(ConfigError {
-            variable: S3_BUCKET.name,
-            problem: "is not a valid S3 bucket name",
-        });
-    }
+    s3_request::check_bucket_name(&bucket).map_err(|e| ConfigError {
+        variable: S3_BUCKET.name,
+        problem: e.message(),
+    })?;
     Ok((endpoint, bucket))
 }
 
@@ -208,37 +186,6 @@ pub fn index_object_from_lookup(
         });
     }
     Ok(index_object)
-}
-
-/// Accepts `http://host[:port]` or `https://host[:port]`, with an optional trailing slash.
-pub fn parse_endpoint(value: &str) -> Option<Endpoint> {
-    let (scheme, rest) = value.split_once("://")?;
-    let scheme = match scheme.to_ascii_lowercase().as_str() {
-        "http" => Scheme::Http,
-        "https" => Scheme::Https,
-        _ => return None,
-    };
-    let authority = rest.strip_suffix('/').unwrap_or(rest);
-    let bad_char =
-        |c: char| matches!(c, '/' | '?' | '#' | '@' | '%') || c.is_whitespace() || c.is_control();
-    if authority.is_empty() || authority.contains(bad_char) || authority.starts_with(':') {
-        return None;
-    }
-    Some(Endpoint {
-        scheme,
-        authority: authority.to_string(),
-    })
-}
-
-/// S3's bucket naming rules (the subset MinIO enforces for path-style access).
-pub fn valid_bucket_name(name: &str) -> bool {
-    (3..=63).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && name.as_bytes()[0].is_ascii_alphanumeric()
-        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
-        && !name.contains("..")
 }
 
 #[cfg(test)]
@@ -321,13 +268,8 @@ mod tests {
     #[test]
     fn defaults_fill_optional_variables() {
         let c = config(&REQUIRED).unwrap();
-        assert_eq!(
-            c.endpoint,
-            Endpoint {
-                scheme: Scheme::Http,
-                authority: "127.0.0.1:9000".into()
-            }
-        );
+        assert_eq!(c.endpoint.scheme(), Scheme::Http);
+        assert_eq!(c.endpoint.authority(), "127.0.0.1:9000");
         assert_eq!(
             (c.bucket.as_str(), c.region.as_str()),
             ("gifs", "us-east-1")
@@ -369,33 +311,39 @@ mod tests {
         );
     }
 
+    /// The rules themselves are tested in s3-request; this is that the variable is named with
+    /// the reason, and that the default port is gone from the authority the gateway sends.
     #[test]
     fn endpoints_are_validated() {
+        let with_endpoint = |value: &'static str| {
+            config(&[
+                ("s3_endpoint", value),
+                ("s3_access_key", "a"),
+                ("s3_secret_key", "b"),
+            ])
+        };
         assert_eq!(
-            parse_endpoint("https://minio.example:443/")
+            with_endpoint("http://127.0.0.1:80")
                 .unwrap()
-                .authority,
-            "minio.example:443"
+                .endpoint
+                .authority(),
+            "127.0.0.1"
         );
-        assert_eq!(parse_endpoint("HTTP://minio").unwrap().scheme, Scheme::Http);
-        for bad in [
-            "minio:9000",
-            "ftp://minio",
-            "http://",
-            "http://a/b",
-            "http://u:p@minio",
-            "http://a b",
-            "http://:9000",
-        ] {
-            assert!(parse_endpoint(bad).is_none(), "{bad} accepted");
-        }
-        let err = config(&[
-            ("s3_endpoint", "minio:9000"),
-            ("s3_access_key", "a"),
-            ("s3_secret_key", "b"),
-        ])
-        .unwrap_err();
+        assert_eq!(
+            with_endpoint("https://MinIO.example:443/")
+                .unwrap()
+                .endpoint
+                .url("/x"),
+            "https://minio.example/x"
+        );
+        let err = with_endpoint("minio:9000").unwrap_err();
         assert_eq!(err.variable, "s3_endpoint");
+        assert_eq!(
+            err.to_string(),
+            "Spin variable 's3_endpoint' must start with http:// or https://"
+        );
+        let err = with_endpoint("http://u:hunter2@minio").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]
@@ -406,6 +354,7 @@ mod tests {
             config(&vars).err().map(|e| e.variable)
         };
         assert_eq!(with(("s3_bucket", "Bad_Bucket")), Some("s3_bucket"));
+        assert_eq!(with(("s3_bucket", "10.0.0.1")), Some("s3_bucket"));
         assert_eq!(with(("s3_bucket", "my.gifs-2")), None);
         let mut vars = REQUIRED.to_vec();
         vars.push(("index_object", "../x.gif"));
@@ -413,13 +362,5 @@ mod tests {
         assert_eq!(with(("s3_timeout_ms", "5")), Some("s3_timeout_ms"));
         assert_eq!(with(("s3_timeout_ms", "abc")), Some("s3_timeout_ms"));
         assert_eq!(with(("s3_timeout_ms", "2500")), None);
-    }
-
-    #[test]
-    fn bucket_names_follow_s3_rules() {
-        assert!(valid_bucket_name("gifs"));
-        for bad in ["ab", "-gifs", "gifs-", "GIFS", "a..b", &"a".repeat(64)] {
-            assert!(!valid_bucket_name(bad), "{bad}");
-        }
     }
 }

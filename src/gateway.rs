@@ -149,7 +149,7 @@ pub(crate) fn respond_upstream(
         }
         outcome => {
             let body = read_error_body(upstream);
-            let code = headers::s3_error_field(&body, "Code").unwrap_or("-");
+            let code = s3_request::error_token(&body, "Code").unwrap_or("-");
             eprintln!("gif-gateway: object store answered {status} ({code})");
             match outcome {
                 Outcome::NotFound => respond_text(out, 404, "not found\n", &[], head_only),
@@ -196,7 +196,7 @@ pub(crate) fn fetch(
     let fields = Fields::from_list(&list).map_err(|e| format!("invalid header: {e:?}"))?;
 
     let outgoing = OutgoingRequest::new(fields);
-    let scheme = match config.endpoint.scheme {
+    let scheme = match config.endpoint.scheme() {
         config::Scheme::Http => Scheme::Http,
         config::Scheme::Https => Scheme::Https,
     };
@@ -209,7 +209,7 @@ pub(crate) fn fetch(
         .is_ok()
         && outgoing.set_scheme(Some(&scheme)).is_ok()
         && outgoing
-            .set_authority(Some(&config.endpoint.authority))
+            .set_authority(Some(config.endpoint.authority()))
             .is_ok()
         && outgoing.set_path_with_query(Some(&path)).is_ok();
     if !configured {

@@ -262,21 +262,9 @@ pub fn effective_content_type(upstream: Option<&[u8]>, key: &str) -> String {
     }
 }
 
-/// Pulls one element's text out of an S3 error body, e.g. `Code` for the log line or
-/// `ActualObjectSize` for a 416's `Content-Range`. Only plain alphanumeric values are returned:
-/// messages can echo request details, and nothing else is needed.
-pub fn s3_error_field<'a>(body: &'a [u8], element: &str) -> Option<&'a str> {
-    let text = std::str::from_utf8(body).ok()?;
-    let open = format!("<{element}>");
-    let start = text.find(&open)? + open.len();
-    let len = text[start..].find(&format!("</{element}>"))?;
-    let value = &text[start..start + len];
-    (!value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric())).then_some(value)
-}
-
 /// RFC 9110 §15.5.17: a 416 says how long the representation is, so a client can retry sensibly.
 pub fn unsatisfied_content_range(error_body: &[u8]) -> Option<String> {
-    let size = s3_error_field(error_body, "ActualObjectSize")?;
+    let size = s3_request::error_token(error_body, "ActualObjectSize")?;
     size.bytes()
         .all(|b| b.is_ascii_digit())
         .then(|| format!("bytes */{size}"))
@@ -540,18 +528,6 @@ mod tests {
         }
         assert!(!status_has_body(304));
         assert!(status_has_body(206));
-    }
-
-    #[test]
-    fn s3_error_fields_are_extracted_only_when_plain() {
-        let body =
-            b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>x</Message></Error>";
-        assert_eq!(s3_error_field(body, "Code"), Some("NoSuchKey"));
-        assert_eq!(
-            s3_error_field(b"<Error><Code>a b</Code></Error>", "Code"),
-            None
-        );
-        assert_eq!(s3_error_field(b"not xml", "Code"), None);
     }
 
     #[test]

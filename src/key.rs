@@ -2,9 +2,6 @@
 //!
 //! Validation happens on the *decoded* key so that `%2e%2e` cannot smuggle a `..` segment past it.
 
-/// S3 rejects keys longer than this many bytes; we reject them first with a clear 400.
-pub const MAX_KEY_BYTES: usize = 1024;
-
 /// What a request path asks for.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Route {
@@ -14,27 +11,24 @@ pub enum Route {
     Object(String),
 }
 
-/// Why a path is not a valid object key. Each maps to a 400 with [`KeyError::message`].
+/// Why a path is not a valid object key. Each maps to a 400 with [`KeyError::message`]. The
+/// escapes and UTF-8 are this URL's business; what a key may be is S3's (`s3_request`), shared
+/// with the seeder.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum KeyError {
     BadPercentEscape,
     NotUtf8,
-    TooLong,
-    EmptySegment,
-    DotSegment,
-    ControlCharacter,
+    Invalid(s3_request::KeyError),
 }
 
 impl KeyError {
-    pub fn message(self) -> &'static str {
-        match self {
-            KeyError::BadPercentEscape => "invalid object key: malformed percent-encoding",
-            KeyError::NotUtf8 => "invalid object key: not valid UTF-8",
-            KeyError::TooLong => "invalid object key: longer than 1024 bytes",
-            KeyError::EmptySegment => "invalid object key: empty path segment",
-            KeyError::DotSegment => "invalid object key: '.' or '..' segment",
-            KeyError::ControlCharacter => "invalid object key: control character",
-        }
+    pub fn message(self) -> String {
+        let why = match self {
+            KeyError::BadPercentEscape => "malformed percent-encoding",
+            KeyError::NotUtf8 => "not valid UTF-8",
+            KeyError::Invalid(why) => why.message(),
+        };
+        format!("invalid object key: {why}")
     }
 }
 
@@ -53,20 +47,7 @@ pub fn route(path_with_query: &str) -> Result<Route, KeyError> {
 
 /// Checks a decoded object key.
 pub fn validate_key(key: &str) -> Result<(), KeyError> {
-    if key.len() > MAX_KEY_BYTES {
-        return Err(KeyError::TooLong);
-    }
-    if key.chars().any(char::is_control) {
-        return Err(KeyError::ControlCharacter);
-    }
-    for segment in key.split('/') {
-        match segment {
-            "" => return Err(KeyError::EmptySegment),
-            "." | ".." => return Err(KeyError::DotSegment),
-            _ => {}
-        }
-    }
-    Ok(())
+    s3_request::check_object_key(key).map_err(KeyError::Invalid)
 }
 
 fn percent_decode(input: &str) -> Result<Vec<u8>, KeyError> {
@@ -107,6 +88,9 @@ pub fn encode_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use s3_request::KeyError::{ControlCharacter, DotSegment, EmptySegment, TooLong};
+    use s3_request::MAX_KEY_BYTES;
+    use KeyError::Invalid;
 
     fn object(path: &str) -> Result<String, KeyError> {
         match route(path)? {
@@ -141,19 +125,19 @@ mod tests {
 
     #[test]
     fn invalid_keys_are_rejected() {
-        assert_eq!(object("/a/../b"), Err(KeyError::DotSegment));
-        assert_eq!(object("/.."), Err(KeyError::DotSegment));
-        assert_eq!(object("/%2e%2e/secret"), Err(KeyError::DotSegment));
-        assert_eq!(object("/./a"), Err(KeyError::DotSegment));
-        assert_eq!(object("/a//b"), Err(KeyError::EmptySegment));
-        assert_eq!(object("/a/"), Err(KeyError::EmptySegment));
-        assert_eq!(object("//a"), Err(KeyError::EmptySegment));
-        assert_eq!(object("/a%00b"), Err(KeyError::ControlCharacter));
-        assert_eq!(object("/a%0Ab"), Err(KeyError::ControlCharacter));
-        assert_eq!(object("/a%7Fb"), Err(KeyError::ControlCharacter));
+        assert_eq!(object("/a/../b"), Err(Invalid(DotSegment)));
+        assert_eq!(object("/.."), Err(Invalid(DotSegment)));
+        assert_eq!(object("/%2e%2e/secret"), Err(Invalid(DotSegment)));
+        assert_eq!(object("/./a"), Err(Invalid(DotSegment)));
+        assert_eq!(object("/a//b"), Err(Invalid(EmptySegment)));
+        assert_eq!(object("/a/"), Err(Invalid(EmptySegment)));
+        assert_eq!(object("//a"), Err(Invalid(EmptySegment)));
+        assert_eq!(object("/a%00b"), Err(Invalid(ControlCharacter)));
+        assert_eq!(object("/a%0Ab"), Err(Invalid(ControlCharacter)));
+        assert_eq!(object("/a%7Fb"), Err(Invalid(ControlCharacter)));
         assert_eq!(
             object("/a%C2%85b"),
-            Err(KeyError::ControlCharacter),
+            Err(Invalid(ControlCharacter)),
             "C1 controls too"
         );
         assert_eq!(object("/a%zzb"), Err(KeyError::BadPercentEscape));
@@ -162,18 +146,30 @@ mod tests {
     }
 
     #[test]
+    fn messages_name_the_reason() {
+        assert_eq!(
+            object("/a/../b").unwrap_err().message(),
+            "invalid object key: '.' or '..' segment"
+        );
+        assert_eq!(
+            object("/a%zz").unwrap_err().message(),
+            "invalid object key: malformed percent-encoding"
+        );
+    }
+
+    #[test]
     fn key_length_limit_is_in_bytes() {
         let at_limit = "a".repeat(MAX_KEY_BYTES);
         assert_eq!(object(&format!("/{at_limit}")), Ok(at_limit));
         assert_eq!(
             object(&format!("/{}", "a".repeat(MAX_KEY_BYTES + 1))),
-            Err(KeyError::TooLong)
+            Err(Invalid(TooLong))
         );
         // 342 three-byte characters are 1026 bytes but only 342 chars.
         let wide = "猫".repeat(342);
         assert_eq!(
             object(&format!("/{}", encode_key(&wide))),
-            Err(KeyError::TooLong)
+            Err(Invalid(TooLong))
         );
     }
 

@@ -3,6 +3,34 @@
 //!
 //! Requests are path-style (`/bucket/key`): virtual-host style would need per-bucket DNS that
 //! MinIO deployments rarely have.
+//!
+//! Also here, so that the two callers cannot drift apart again: what an endpoint is and which
+//! authority is sent and signed ([`Endpoint`]), which bucket names and keys MinIO takes
+//! ([`check_bucket_name`], [`check_object_key`]), and reading S3 error documents
+//! ([`parse_error`], [`error_token`]).
+
+/// `Display` and `Error` for the rule errors here, which each describe themselves with a fixed
+/// `message()` (fixed so that no message can repeat a value that might be a secret).
+macro_rules! message_error {
+    ($($name:ty),+) => {$(
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.message())
+            }
+        }
+
+        impl std::error::Error for $name {}
+    )+};
+}
+pub(crate) use message_error;
+
+mod endpoint;
+mod error_doc;
+mod names;
+
+pub use endpoint::{Endpoint, EndpointError, Scheme};
+pub use error_doc::{error_token, parse_error, ErrorDocument};
+pub use names::{check_bucket_name, check_object_key, BucketError, KeyError, MAX_KEY_BYTES};
 
 use std::time::SystemTime;
 
@@ -206,6 +234,66 @@ mod tests {
         assert_eq!(
             auth.rsplit("Signature=").next().unwrap(),
             "11c0af25dee068b1d3a1c7d77ef95c24735351fe239e9080358b9bd1c953e2a1"
+        );
+    }
+
+    fn authorization(url: &str, headers: &[(&str, &str)]) -> String {
+        let time = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let signed = sign(
+            &get(url, headers),
+            "gateway",
+            "secret-key-1",
+            "us-east-1",
+            time,
+        )
+        .unwrap();
+        header(&signed, "authorization").to_string()
+    }
+
+    /// What the callers send as Host is `Endpoint::authority()`; what the signer signs is derived
+    /// from the URL. Signing once with that Host given explicitly (the signer then takes it as
+    /// is) and once without must agree, for every form, default ports of both schemes included.
+    /// Had the authority kept `:80`, the two would differ, and so would MinIO's signature.
+    #[test]
+    fn the_sent_authority_is_the_signed_host() {
+        for value in [
+            "http://127.0.0.1:80",
+            "http://127.0.0.1",
+            "https://minio.example:443",
+            "HTTPS://MinIO.Example:443/",
+            "http://127.0.0.1:9000",
+            "https://minio:8443",
+            "http://minio:443",
+            "http://[::1]:80",
+            "http://[::1]:9000",
+        ] {
+            let endpoint = Endpoint::parse(value).unwrap();
+            let url = endpoint.url(&object_path("gifs", "animation.gif"));
+            assert_eq!(
+                authorization(&url, &[]),
+                authorization(&url, &[("host", endpoint.authority())]),
+                "{value}"
+            );
+        }
+    }
+
+    /// The signer's own default-port rule, which `Endpoint` mirrors: were aws-sigv4 to start
+    /// signing `:443`, this fails before MinIO does.
+    #[test]
+    fn the_signer_drops_default_ports_only() {
+        let path = "/gifs/animation.gif";
+        for (with_port, without) in [
+            ("http://minio:80", "http://minio"),
+            ("https://minio:443", "https://minio"),
+        ] {
+            assert_eq!(
+                authorization(&format!("{with_port}{path}"), &[]),
+                authorization(&format!("{without}{path}"), &[])
+            );
+        }
+        assert_ne!(
+            authorization(&format!("https://minio:80{path}"), &[]),
+            authorization(&format!("https://minio{path}"), &[])
         );
     }
 

@@ -54,12 +54,9 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
-/// `Code`/`Message` out of an S3 XML or admin JSON error document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    pub code: String,
-    pub message: String,
-}
+/// `Code`/`Message` out of an S3 XML or admin JSON error document: the admin API's JSON errors
+/// carry the same two fields as S3's XML ones.
+pub type ApiError = s3_request::ErrorDocument;
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -333,7 +330,8 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
     out
 }
 
-/// Extracts `Code` and `Message` from an S3 XML error or a MinIO admin JSON error.
+/// Extracts `Code` and `Message` from an S3 XML error (read by s3-request, as the gateway does)
+/// or a MinIO admin JSON error.
 pub fn parse_error_body(body: &[u8]) -> Option<ApiError> {
     let text = std::str::from_utf8(body).ok()?.trim();
     if text.starts_with('{') {
@@ -346,30 +344,7 @@ pub fn parse_error_body(body: &[u8]) -> Option<ApiError> {
             .to_string();
         return Some(ApiError { code, message });
     }
-    if text.starts_with('<') {
-        let code = xml_element(text, "Code")?;
-        let message = xml_element(text, "Message").unwrap_or_default();
-        return Some(ApiError { code, message });
-    }
-    None
-}
-
-fn xml_element(doc: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    let start = doc.find(&open)? + open.len();
-    let len = doc[start..].find(&close)?;
-    Some(xml_unescape(&doc[start..start + len]))
-}
-
-fn xml_unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&#39;", "'")
-        .replace("&#34;", "\"")
-        .replace("&amp;", "&")
+    s3_request::parse_error(text.as_bytes())
 }
 
 /// ETag of a single-part upload is the hex MD5 of the content; multipart ETags

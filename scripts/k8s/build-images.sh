@@ -28,15 +28,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# ---- pins (keep in sync with the charts' default image tags) ---------------------------------
-APP_TAG=0.1.0
-SEEDER_TAG=0.1.0
-MINIO_MODULE=github.com/minio/minio
-MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
-MC_MODULE=github.com/minio/mc
-MC_VERSION=v0.0.0-20251106162529-77f82e18b540
-MINIO_TAG=2026.02.12-7aac2a2c5b7c
-# ----------------------------------------------------------------------------------------------
+# Pins from the project's one pin file (the charts' default tags are checked against it).
+# shellcheck source=../../pins.env
+. "$ROOT/pins.env"
+APP_TAG=$APP_IMAGE_TAG
+SEEDER_TAG=$SEEDER_IMAGE_TAG
+MINIO_TAG=$MINIO_IMAGE_TAG
 
 step() { printf '==> [images] %s\n' "$*" >&2; }
 mkdir -p "$OUT" "$TOOLS/bin" "$TOOLS/stamps"

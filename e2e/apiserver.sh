@@ -25,52 +25,9 @@ KUBECONFIG_PATH=$STATE/kubeconfig
 READY_TIMEOUT=${E2E_APISERVER_READY_TIMEOUT:-120}
 SERVICE_CIDR=10.0.0.0/24 # never routed: no node/kube-proxy; the apiserver only allocates from it
 
-say() { printf '==> [e2e-apiserver] %s\n' "$*" >&2; }
-die() { printf 'e2e/apiserver.sh: %s\n' "$*" >&2; exit 1; }
-now() { date +%s%N; }
-since() { local d=$(( ($(date +%s%N) - $1) / 100000000 )); printf '%d.%d' $((d / 10)) $((d % 10)); } # seconds, 1 decimal
-
-# Serialise start/stop/install on one state dir. The lock file sits beside the state dir because
-# `stop` deletes the dir itself. fd 9 is closed for the servers we spawn (9>&-), so they do not
-# keep holding the lock after this script exits.
-lock() { mkdir -p "$(dirname "$STATE")"; exec 9>"$STATE.lock"; flock 9; }
-
-# A pid is ours only if it runs one of our binaries (.tools/bin/..., possibly "(deleted)" after a
-# rebuild) AND its command line mentions our state dir (etcd --data-dir, apiserver --cert-dir).
-# This never matches a recycled pid, another instance's servers, or a shell/grep whose arguments
-# merely contain the path.
-ours() {
-  local p=${1:-} exe cmd
-  [ -n "$p" ] && exe=$(readlink "/proc/$p/exe" 2>/dev/null) || return 1
-  [[ $exe == "$BIN/"* ]] || return 1
-  cmd=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null) || return 1
-  [[ $cmd == *"$STATE/"* ]]
-}
-pid_of() { cat "$STATE/pids/$1.pid" 2>/dev/null || true; }
-alive() { ours "$(pid_of "$1")"; }
-
-# Every process of ours on this state dir, pid files or not: nothing we started escapes `stop`
-# even if a pid file was lost.
-state_pids() {
-  local d
-  for d in /proc/[0-9]*; do ours "${d#/proc/}" && echo "${d#/proc/}"; done
-  return 0
-}
-
-kill_procs() {
-  local pids p left=""
-  # All at once: the state is thrown away, so an orderly apiserver-then-etcd shutdown buys nothing.
-  pids="$(pid_of kube-apiserver) $(pid_of etcd) $(state_pids)"
-  for p in $pids; do if ours "$p"; then kill -TERM "$p" 2>/dev/null || true; fi; done
-  for _ in $(seq 1 100); do
-    left=""
-    for p in $pids; do ours "$p" && left+=" $p"; done
-    [ -z "$left" ] && return 0
-    sleep 0.1
-  done
-  for p in $left; do say "pid $p did not exit on SIGTERM in 10s; SIGKILL"; kill -KILL "$p" 2>/dev/null || true; done
-  sleep 0.2
-}
+E2E_TAG=apiserver
+# shellcheck source=lib/common.sh
+. "$E2E/lib/common.sh"
 
 free_ports() { # N -> N distinct free loopback ports (bound together so they differ, then released)
   python3 - "$1" <<'EOF'
@@ -80,38 +37,6 @@ for _ in range(int(sys.argv[1])):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
-}
-
-# spawn NAME CMD... : own session (setsid) so that a Ctrl-C aimed at the caller, or the caller's
-# exit, does not take the server down; `stop` is the only way down. All fds are redirected so a
-# caller capturing our stdout ($(...)) does not hang waiting for the servers' copies of the pipe.
-# The pid file is written by the process itself right before exec: $! would be setsid's pid
-# when it has to fork.
-spawn() {
-  local name=$1; shift
-  # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash
-  setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$STATE/pids/$name.pid" "$@" \
-    </dev/null >>"$STATE/logs/$name.log" 2>&1 9>&- &
-  # Wait until the exec happened (pid runs our binary) or the process is already gone (bad flag:
-  # wait_until then shows its log).
-  local p
-  for _ in $(seq 1 100); do
-    p=$(pid_of "$name")
-    if [ -n "$p" ]; then ours "$p" || [ ! -d "/proc/$p" ] && return 0; fi
-    sleep 0.05
-  done
-  die "$name did not start (pid file $STATE/pids/$name.pid)"
-}
-
-# wait_until NAME TIMEOUT CMD... : poll CMD until it succeeds; fail early if NAME died.
-wait_until() {
-  local name=$1 timeout=$2; shift 2
-  local deadline=$((SECONDS + timeout))
-  while ! "$@" >/dev/null 2>&1; do
-    alive "$name" || { say "$name exited during start-up; last log lines:"; tail -25 "$STATE/logs/$name.log" >&2; return 1; }
-    [ $SECONDS -lt $deadline ] || { say "$name not ready after ${timeout}s; last log lines:"; tail -25 "$STATE/logs/$name.log" >&2; return 1; }
-    sleep 0.2
-  done
 }
 
 etcd_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_CLIENT_PORT/health" | grep -q '"health":"true"'; }
@@ -183,25 +108,9 @@ start_apiserver() {
 }
 
 write_kubeconfig() {
-  local ca; ca=$(base64 -w0 < "$STATE/pki/apiserver.crt")
-  (umask 077 && cat > "$KUBECONFIG_PATH" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: e2e
-  cluster:
-    server: https://127.0.0.1:$APISERVER_PORT
-    certificate-authority-data: $ca
-users:
-- name: e2e-admin
-  user:
-    token: $(cat "$STATE/token")
-contexts:
-- name: e2e
-  context: {cluster: e2e, user: e2e-admin, namespace: default}
-current-context: e2e
-EOF
-  )
+  local CA_DATA TOKEN
+  CA_DATA=$(base64 -w0 < "$STATE/pki/apiserver.crt"); TOKEN=$(cat "$STATE/token")
+  (umask 077 && render "$E2E/templates/kubeconfig-token.yaml.tmpl" > "$KUBECONFIG_PATH")
   chmod 600 "$KUBECONFIG_PATH"
 }
 
@@ -209,10 +118,10 @@ cmd_start() {
   lock
   if running; then say "already running (https://127.0.0.1:$APISERVER_PORT)"; echo "$KUBECONFIG_PATH"; return 0; fi
   "$E2E/tools.sh" kube etcd
-  kill_procs            # leftovers of a crashed run on this state dir
+  stop_procs kube-apiserver etcd   # leftovers of a crashed run on this state dir
   rm -rf "$STATE"
   # Until start-up succeeds, any exit (error, Ctrl-C) tears everything down again.
-  trap 'rc=$?; if [ $rc -ne 0 ]; then say "start failed; stopping what was started (logs kept in $STATE/logs)"; kill_procs; fi' EXIT
+  trap 'rc=$?; if [ $rc -ne 0 ]; then say "start failed; stopping what was started (logs kept in $STATE/logs)"; stop_procs kube-apiserver etcd; fi' EXIT
   trap 'exit 130' INT TERM
   umask 077             # keys, token and kubeconfig are secrets
   mkdir -p "$STATE/pki" "$STATE/pids" "$STATE/logs"
@@ -223,11 +132,11 @@ cmd_start() {
     printf 'ETCD_CLIENT_PORT=%s\nETCD_PEER_PORT=%s\nAPISERVER_PORT=%s\n' "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" > "$STATE/ports.env"
     t0=$(now)
     start_etcd
-    if wait_until etcd 30 etcd_healthy; then
+    if wait_until etcd 30 "etcd /health" etcd_healthy; then
       say "etcd ready on 127.0.0.1:$ETCD_CLIENT_PORT in $(since "$t0")s"
       t1=$(now)
       start_apiserver
-      if wait_until kube-apiserver "$READY_TIMEOUT" api_ready; then
+      if wait_until kube-apiserver "$READY_TIMEOUT" "kube-apiserver /readyz" api_ready; then
         write_kubeconfig
         say "kube-apiserver ready on https://127.0.0.1:$APISERVER_PORT: /readyz after $(since "$t1")s ($(since "$t0")s incl. etcd)"
         trap - EXIT INT TERM
@@ -239,7 +148,7 @@ cmd_start() {
     # that race. Only that case is retried.
     if grep -qs 'address already in use' "$STATE/logs/etcd.log" "$STATE/logs/kube-apiserver.log"; then
       say "port race lost (attempt $attempt); retrying with new ports"
-      kill_procs; rm -rf "$STATE/etcd" "$STATE/pids"/*; mkdir -p "$STATE/logs/failed-$attempt"
+      stop_procs kube-apiserver etcd; rm -rf "$STATE/etcd" "$STATE/pids"/*; mkdir -p "$STATE/logs/failed-$attempt"
       mv "$STATE/logs"/*.log "$STATE/logs/failed-$attempt/" 2>/dev/null || true
       continue
     fi
@@ -250,7 +159,7 @@ cmd_start() {
 
 cmd_stop() {
   lock
-  kill_procs
+  stop_procs kube-apiserver etcd
   [ -z "$(state_pids)" ] || die "processes still reference $STATE: $(state_pids | tr '\n' ' ')"
   rm -rf "$STATE"
   say "stopped; state removed"
@@ -264,15 +173,13 @@ cmd_env() {
   printf 'export E2E_KUBECTL=%q\n' "$BIN/kubectl"
 }
 
-rss_mib() { awk -v k="$2" '$1 == k":" {printf "%d", $2/1024}' "/proc/$1/status" 2>/dev/null; }
-
 cmd_status() {
   local n p rc=0
   load_ports || true
   for n in etcd kube-apiserver; do
     p=$(pid_of "$n")
     if ours "$p"; then
-      printf '%-15s pid %-7s rss %5s MiB  peak %5s MiB\n' "$n" "$p" "$(rss_mib "$p" VmRSS)" "$(rss_mib "$p" VmHWM)"
+      printf '%-15s pid %-7s rss %5s MiB  peak %5s MiB\n' "$n" "$p" $(($(kib "$p" VmRSS) / 1024)) $(($(kib "$p" VmHWM) / 1024))
     else
       printf '%-15s not running\n' "$n"; rc=1
     fi
@@ -284,8 +191,6 @@ cmd_status() {
   fi
   return $rc
 }
-
-kubectl_() { KUBECONFIG=$KUBECONFIG_PATH KUBECACHEDIR=$STATE/kube-cache "$BIN/kubectl" "$@"; }
 
 # Installs the CustomResourceDefinitions found in the given directories/files (other YAML there,
 # e.g. kustomization.yaml, is skipped) and waits until each is Established AND served (listable
@@ -324,5 +229,5 @@ case ${1:-} in
   status) cmd_status ;;
   install-crds) shift; lock; cmd_install_crds "$@" ;;
   kubectl) shift; kubectl_ "$@" ;;
-  *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+  *) usage ;;
 esac

@@ -19,7 +19,10 @@ API=$E2E/apiserver.sh
 PASSED=0 FAILED=0 FAILURES=()
 T0=$SECONDS
 
-say() { printf '\n==> [e2e-check %4ss] %s\n' "$((SECONDS - T0))" "$*"; }
+E2E_TAG=check BIN=$ROOT/.tools/bin
+# shellcheck source=lib/common.sh
+. "$E2E/lib/common.sh"
+section() { printf '\n==> [e2e-check %4ss] %s\n' "$((SECONDS - T0))" "$*"; }
 ok() { PASSED=$((PASSED + 1)); printf '  ok    %s\n' "$*"; }
 ko() { FAILED=$((FAILED + 1)); FAILURES+=("$*"); printf '  FAIL  %s\n' "$*"; }
 indent() { sed 's/^/        /' | tail -30; }
@@ -42,16 +45,10 @@ reject() {
   fi
 }
 dry() { "$KUBECTL" create --dry-run=server --validate=strict -o name -f "$@"; }
-# processes of ours still referencing a state dir (see ours() in apiserver.sh: exe under .tools/bin)
+# processes of ours (lib/common.sh: ours) still referencing state dir $1
 leftovers() {
-  local d exe cmd
-  for d in /proc/[0-9]*; do
-    exe=$(readlink "$d/exe" 2>/dev/null) || continue
-    [[ $exe == "$ROOT/.tools/bin/"* ]] || continue
-    cmd=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null) || continue
-    [[ $cmd == *"$1/"* ]] && printf '%s %s\n' "${d#/proc/}" "${cmd:0:120}"
-  done
-  return 0
+  local STATE=$1 p
+  for p in $(state_pids); do printf '%s %s\n' "$p" "$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | cut -c1-120)"; done
 }
 
 # live PID: exists and is not a zombie (exited, waiting for init to reap it), within 3s.
@@ -65,11 +62,11 @@ live() {
 # Whatever happens, do not leave servers running.
 trap '"$API" stop >/dev/null 2>&1 || true; E2E_APISERVER_STATE=$STATE-bad "$API" stop >/dev/null 2>&1 || true' EXIT
 
-say "tools (pinned; built on first use)"
+section "tools (pinned; built on first use)"
 "$E2E/tools.sh"
 eval "$("$E2E/tools.sh" env)"   # K8S_VERSION, KUBECTL, SPIN_OPERATOR_CRDS, PROM_OPERATOR_CRDS
 
-say "start"
+section "start"
 "$API" stop >/dev/null 2>&1 || true   # a leftover of an interrupted run
 t=$SECONDS
 if kc=$("$API" start); then ok "start: /readyz ok after $((SECONDS - t))s, kubeconfig $kc"; else ko "start"; exit 1; fi
@@ -80,7 +77,7 @@ server=$("$KUBECTL" version -o json | python3 -c 'import json,sys; print(json.lo
 assert "kubectl version: server $server (want $K8S_VERSION)" test "$server" = "$K8S_VERSION"
 pass "status reports both processes and /readyz" "$API" status
 
-say "built-in kinds: server-side dry-run"
+section "built-in kinds: server-side dry-run"
 pass "valid Deployment passes" dry "$TD/deployment.yaml"
 reject "Deployment with a misspelt field is rejected (--validate=strict)" \
   'unknown field "spec.template.spec.containers[0].imagePullPolicyy"' dry "$TD/deployment-unknown-field.yaml"
@@ -96,10 +93,10 @@ pass "HPA type Utilization with only averageValue is ACCEPTED by the API (lint's
 n=$("$KUBECTL" get deployments,hpa -o name | wc -l) || n="(kubectl get failed)"
 assert "dry-run persisted nothing ($n objects)" test "$n" = 0
 
-say "CRDs: spin-operator + prometheus-operator"
+section "CRDs: spin-operator + prometheus-operator"
 t=$SECONDS
 pass "install-crds (Established and served)" "$API" install-crds "$SPIN_OPERATOR_CRDS" "$PROM_OPERATOR_CRDS"
-say "  (took $((SECONDS - t))s)"
+section "  (took $((SECONDS - t))s)"
 pass "valid SpinApp passes" dry "$TD/spinapp.yaml"
 reject "SpinApp with replicas: \"two\" is rejected" \
   'spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer' dry "$TD/spinapp-bad-type.yaml"
@@ -113,11 +110,11 @@ reject "ServiceMonitor with a numeric port (wrong type) is rejected" \
 reject "ServiceMonitor with interval '30 seconds' is rejected" \
   'spec.endpoints[0].interval in body should match' dry "$TD/servicemonitor-bad-interval.yaml"
 
-say "memory (peak RSS while serving, after the checks above)"
+section "memory (peak RSS while serving, after the checks above)"
 mem=$("$API" status | awk '/peak/ {print; s += $(NF-1)} END {printf "total peak %d MiB\n", s}')
 printf '%s\n' "$mem" | sed 's/^/        /'
 
-say "a failed start cleans up (bad kube-apiserver flag)"
+section "a failed start cleans up (bad kube-apiserver flag)"
 reject "start with an unknown kube-apiserver flag fails" 'unknown flag: --no-such-flag' \
   env E2E_APISERVER_STATE="$STATE-bad" KUBE_APISERVER_EXTRA_ARGS=--no-such-flag "$API" start
 left=$(leftovers "$STATE-bad")
@@ -125,7 +122,7 @@ assert "no etcd/kube-apiserver left after the failed start" test -z "$left"
 [ -z "$left" ] || printf '%s\n' "$left" | indent
 E2E_APISERVER_STATE=$STATE-bad "$API" stop >/dev/null 2>&1
 
-say "stop"
+section "stop"
 pids=$(cat "$STATE/pids/"*.pid) || pids=""
 pass "stop" "$API" stop
 reject "status after stop says not running" 'not running' "$API" status
@@ -136,7 +133,7 @@ assert "no etcd/kube-apiserver process remains (were pids ${pids//$'\n'/ })" tes
 assert "state dir removed" test ! -e "$STATE"
 pass "stop again is a no-op" "$API" stop
 
-say "summary (${SECONDS}s)"
+section "summary (${SECONDS}s)"
 for f in "${FAILURES[@]}"; do printf '  FAILED: %s\n' "$f"; done
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

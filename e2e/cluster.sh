@@ -53,31 +53,12 @@ HOST_PATHS="/run/netns /run/containerd /var/lib/cni /var/log/containers /var/lib
 # Global (not per-netns) sysctls that kubelet's setupKernelTunables overwrites; restored on `down`.
 KUBELET_SYSCTLS="vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes"
 
-say() { printf '==> [e2e-cluster] %s\n' "$*" >&2; }
-die() { printf 'e2e/cluster.sh: %s\n' "$*" >&2; exit 1; }
-now() { date +%s%N; }
-since() { local d=$(( ($(date +%s%N) - $1) / 100000000 )); printf '%d.%d' $((d / 10)) $((d % 10)); }
-innet() { nsenter --net="$NETNS_PATH" -- "$@"; }
-
-lock() { mkdir -p "$(dirname "$STATE")"; exec 9>"$STATE.lock"; flock 9; }
-
-# Ours: a process running one of our binaries (.tools/bin/*, maybe "(deleted)" after a rebuild)
-# whose command line names this state dir, or this script's LoadBalancer loop for this state dir.
-# Never matches a recycled pid, another instance, or a shell that merely mentions the path.
-ours() {
-  local p=${1:-} exe cmd
-  [ -n "$p" ] && exe=$(readlink "/proc/$p/exe" 2>/dev/null) || return 1
-  cmd=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null) || return 1
-  # No bare `return` here: inside the EXIT trap (teardown after a failed `up`) it would return the
-  # status the script was exiting with, and nothing would ever be "ours".
-  if [[ $exe == "$BIN/"* ]]; then
-    [[ $cmd == *"$STATE/"* ]] && return 0 || return 1
-  fi
-  [[ $exe == */bash && $cmd == *"$E2E/cluster.sh _lb-loop $STATE/"* ]]
-}
-pid_of() { cat "$STATE/pids/$1.pid" 2>/dev/null || true; }
-alive() { ours "$(pid_of "$1")"; }
-state_pids() { local d; for d in /proc/[0-9]*; do ours "${d#/proc/}" && echo "${d#/proc/}"; done; return 0; }
+E2E_TAG=cluster
+# shellcheck source=lib/common.sh
+. "$E2E/lib/common.sh"
+SPAWN_IN=(nsenter --net="$NETNS_PATH" --) # nsenter, not `ip netns exec`: that remounts /sys and hides the cgroups
+OURS_LOOP="$E2E/cluster.sh _lb-loop"
+innet() { "${SPAWN_IN[@]}" "$@"; }
 
 # Container processes: everything in the cgroup tree kubelet and runc made under /$CGROUP_NAME.
 cgroup_dirs() { # v1 (one per hierarchy) or v2 (/sys/fs/cgroup/NAME)
@@ -91,99 +72,32 @@ container_pids() {
   for d in $(cgroup_dirs); do find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null; done | sort -un
 }
 
-# spawn NAME CMD...: in the netns, in its own session (only `down` takes it down), pid file written
-# by the process itself right before exec (nsenter execs without forking for a net namespace).
-spawn() {
-  local name=$1; shift
-  # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash
-  setsid nsenter --net="$NETNS_PATH" -- bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$STATE/pids/$name.pid" "$@" \
-    </dev/null >>"$STATE/logs/$name.log" 2>&1 9>&- &
-  local p
-  for _ in $(seq 1 100); do
-    p=$(pid_of "$name")
-    if [ -n "$p" ]; then ours "$p" || [ ! -d "/proc/$p" ] && return 0; fi
-    sleep 0.05
-  done
-  die "$name did not start (pid file $STATE/pids/$name.pid)"
-}
-
-logtail() { say "last lines of $STATE/logs/$1.log:"; tail -n "${2:-30}" "$STATE/logs/$1.log" >&2 || true; }
-# wait_until NAME TIMEOUT WHAT CMD...: poll CMD; fail early (with NAME's log) if NAME died.
-wait_until() {
-  local name=$1 timeout=$2 what=$3; shift 3
-  local deadline=$((SECONDS + timeout))
-  while ! "$@" >/dev/null 2>&1; do
-    if [ -n "$name" ] && ! alive "$name"; then say "$name exited while waiting for: $what"; logtail "$name"; return 1; fi
-    [ $SECONDS -lt $deadline ] || { say "timed out after ${timeout}s waiting for: $what"; [ -z "$name" ] || logtail "$name"; return 1; }
-    sleep 0.3
-  done
-}
-
-kubectl_() { KUBECONFIG=$KUBECONFIG_PATH KUBECACHEDIR=$STATE/kube-cache "$BIN/kubectl" "$@"; }
 ctr_() { "$BIN/ctr" --address "$SOCK" -n k8s.io "$@"; }
 
-# ---- PKI ------------------------------------------------------------------------------------
-# One CA signs everything. Client certs carry the identity in CN/O, which is what RBAC and the
-# Node authorizer expect of each component (system:node:<name> in system:nodes, etc.).
-cert() { # NAME SUBJECT [SAN] : client cert (or server cert when SAN is given)
-  local name=$1 subj=$2 san=${3:-} ext
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/$name.key" 2>/dev/null
-  openssl req -new -key "$PKI/$name.key" -subj "$subj" -out "$PKI/$name.csr" 2>/dev/null
-  ext=$PKI/$name.ext
-  if [ -n "$san" ]; then
-    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' "$san" > "$ext"
-  else
-    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' > "$ext"
-  fi
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/${CA_PREFIX:-}ca.crt" -CAkey "$PKI/${CA_PREFIX:-}ca.key" -CAcreateserial \
-    -days 30 -sha256 -extfile "$ext" -out "$PKI/$name.crt" 2>/dev/null
-  rm -f "$PKI/$name.csr" "$ext"
-}
+# ---- PKI and kubeconfigs --------------------------------------------------------------------
+# kubeadm, built from the same pinned module: `init phase certs` makes the CA, the apiserver's
+# serving cert (node IP, kubernetes Service IP and names, 127.0.0.1), its kubelet client cert, the
+# front-proxy CA + client (a separate CA, so that a front-proxy cert is no normal client cert) and
+# the service-account key pair; etcd certs are skipped (etcd is "external": plain HTTP on the
+# netns loopback). `init phase kubeconfig` writes super-admin (system:masters), kubelet
+# (system:node:NAME), controller-manager and scheduler kubeconfigs; `kubeconfig user` kube-proxy's.
+# kubeadm makes no kubelet serving cert (kubeadm clusters leave it self-signed and unverified):
+# openssl signs one with kubeadm's CA, so the apiserver verifies the kubelet
+# (--kubelet-certificate-authority). serverTLSBootstrap (the kubelet's own CSR, approved by `up`)
+# was tried instead: in 3 of 4 `up`s the kubelet had sent no CSR after 60 s.
 gen_pki() {
-  PKI=$STATE/pki
-  local ca
-  for ca in ca front-proxy-ca; do
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$PKI/$ca.key" -out "$PKI/$ca.crt" \
-      -days 30 -subj "/CN=gif-e2e-$ca" -addext basicConstraints=critical,CA:TRUE \
-      -addext keyUsage=critical,keyCertSign,cRLSign,digitalSignature 2>/dev/null
-  done
-  local svc=kubernetes.default.svc
-  cert apiserver /CN=kube-apiserver "IP:$NODE_IP,IP:$KUBERNETES_SVC_IP,IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:$svc,DNS:$svc.$CLUSTER_DOMAIN"
-  cert kubelet-serving "/CN=system:node:$NODE_NAME/O=system:nodes" "IP:$NODE_IP,DNS:$NODE_NAME,IP:127.0.0.1"
-  cert admin "/CN=e2e-admin/O=system:masters"
-  cert kubelet "/CN=system:node:$NODE_NAME/O=system:nodes"
-  cert controller-manager /CN=system:kube-controller-manager
-  cert scheduler /CN=system:kube-scheduler
-  cert kube-proxy /CN=system:kube-proxy
-  # apiserver -> kubelet (logs, exec, port-forward): the kubelet authorizes it by SubjectAccessReview.
-  cert apiserver-kubelet-client "/CN=kube-apiserver-kubelet-client/O=system:masters"
-  # Aggregation layer (prometheus-adapter, metrics APIs): separate CA, as kubeadm does, so that a
-  # front-proxy cert cannot be used as a normal client cert.
-  CA_PREFIX=front-proxy- cert front-proxy-client /CN=front-proxy-client
-  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/sa.key" 2>/dev/null
-  openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
-}
-
-kubeconfig() { # NAME SERVER
-  local name=$1 server=$2
-  cat > "$STATE/$name.kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: gif-e2e
-  cluster:
-    server: $server
-    certificate-authority-data: $(base64 -w0 < "$STATE/pki/ca.crt")
-users:
-- name: $name
-  user:
-    client-certificate-data: $(base64 -w0 < "$STATE/pki/$name.crt")
-    client-key-data: $(base64 -w0 < "$STATE/pki/$name.key")
-contexts:
-- name: gif-e2e
-  context: {cluster: gif-e2e, user: $name, namespace: default}
-current-context: gif-e2e
-EOF
+  local k=$STATE/kubeadm.yaml
+  render "$E2E/templates/kubeadm.yaml.tmpl" > "$k"
+  "$BIN/kubeadm" init phase certs all --config "$k" >/dev/null
+  "$BIN/kubeadm" init phase kubeconfig all --config "$k" --kubeconfig-dir "$STATE" >/dev/null
+  "$BIN/kubeadm" kubeconfig user --config "$k" --client-name system:kube-proxy --validity-period 720h > "$STATE/kube-proxy.conf"
+  # admin.conf's group (kubeadm:cluster-admins) is only bound by a full `kubeadm init`.
+  mv "$STATE/super-admin.conf" "$KUBECONFIG_PATH"; rm -f "$STATE/admin.conf"
+  local p=$STATE/pki/kubelet-serving
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$p.key" \
+    -subj "/CN=system:node:$NODE_NAME/O=system:nodes" 2>/dev/null |
+    openssl x509 -req -CA "$STATE/pki/ca.crt" -CAkey "$STATE/pki/ca.key" -days 30 -sha256 -out "$p.crt" \
+      -extfile <(printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:%s,DNS:%s,IP:127.0.0.1\n' "$NODE_IP" "$NODE_NAME") 2>/dev/null
 }
 
 # ---- network --------------------------------------------------------------------------------
@@ -211,189 +125,22 @@ net_up() {
   innet sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || say "warning: net.bridge.bridge-nf-call-iptables not settable in the netns"
 }
 
-# ---- config files ---------------------------------------------------------------------------
+# ---- config files (e2e/templates) -----------------------------------------------------------
 write_configs() {
-  local spin=""
+  local SPIN_RUNTIME="" t=$E2E/templates
   mkdir -p "$STATE/containerd" "$STATE/cni/net.d" "$STATE/kubelet" "$STATE/pod-logs" "$STATE/kubelet-plugins"
   if [ -n "${SPIN_SHIM:-}" ]; then
     [ -x "$SPIN_SHIM" ] || die "SPIN_SHIM=$SPIN_SHIM is not an executable"
-    # runtime_type io.containerd.spin.v2 -> containerd looks for containerd-shim-spin-v2 on PATH
-    # (PATH of containerd includes the shim's dir, see start_containerd); runtime_path pins it.
-    spin="
-    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.spin]
-      runtime_type = 'io.containerd.spin.v2'
-      runtime_path = '$SPIN_SHIM'"
+    SPIN_RUNTIME=$(render "$t/containerd-spin.toml.tmpl")
   fi
-  # containerd 2.x config (version 3). Everything that defaults to /var/lib, /run, /opt or /etc is
-  # moved under the state dir or disabled, so nothing of it outlives `down`:
-  # - root/state, gRPC + ttrpc sockets, runc's state (runc options Root), pod netns bind mounts
-  #   (netns_mounts_under_state_dir; default /var/run/netns/cni-*).
-  # - opt plugin (/opt/containerd), NRI (/var/run/nri), CDI (/etc/cdi, /var/run/cdi) are off.
-  # - Unused snapshotters are disabled (less memory, no probing of btrfs/zfs/devmapper).
-  # Left over by design: shim sockets in /run/containerd/s (hard-coded) and libcni's result cache
-  # in /var/lib/cni (not configurable in containerd); `down` removes them.
-  cat > "$STATE/containerd/config.toml" <<EOF
-version = 3
-root = '$STATE/containerd/root'
-state = '$STATE/containerd/state'
-temp = '$STATE/containerd/tmp'
-imports = []   # the default would read /etc/containerd/conf.d/*.toml
-disabled_plugins = [
-  'io.containerd.internal.v1.opt',
-  'io.containerd.nri.v1.nri',
-  'io.containerd.snapshotter.v1.btrfs',
-  'io.containerd.snapshotter.v1.zfs',
-  'io.containerd.snapshotter.v1.devmapper',
-  'io.containerd.snapshotter.v1.blockfile',
-  'io.containerd.snapshotter.v1.erofs',
-  'io.containerd.differ.v1.erofs',
-  'io.containerd.mount-handler.v1.erofs',
-  'io.containerd.tracing.processor.v1.otlp',
-  'io.containerd.internal.v1.tracing',
-]
-
-[grpc]
-  address = '$SOCK'
-
-[ttrpc]
-  address = '$SOCK.ttrpc'
-
-[metrics]
-  address = ''
-
-[plugins]
-  [plugins.'io.containerd.cri.v1.images']
-    snapshotter = 'overlayfs'
-    # Locally imported images only: never pull the sandbox image, never reach a registry.
-    [plugins.'io.containerd.cri.v1.images'.pinned_images]
-      sandbox = '$PAUSE_IMAGE'
-
-  [plugins.'io.containerd.cri.v1.runtime']
-    enable_cdi = false
-    # Lowering an OOM score needs CAP_SYS_RESOURCE, which this sandboxed host does not grant even to
-    # root: runc init then dies with "can't get final child's PID from pipe: EOF" (pause asks for
-    # -998). Clamp container scores at containerd's own instead, as for rootless containerd.
-    restrict_oom_score_adj = true
-    cdi_spec_dirs = []
-    netns_mounts_under_state_dir = true
-    [plugins.'io.containerd.cri.v1.runtime'.containerd]
-      default_runtime_name = 'runc'
-      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-        runtime_type = 'io.containerd.runc.v2'
-        [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-          BinaryName = '$BIN/runc'
-          Root = '$STATE/containerd/runc'
-          # kubelet uses the cgroupfs driver (no systemd here); both must agree.
-          SystemdCgroup = false$spin
-    [plugins.'io.containerd.cri.v1.runtime'.cni]
-      bin_dirs = ['$CNI_BIN']
-      conf_dir = '$STATE/cni/net.d'
-      max_conf_num = 1
-
-  [plugins.'io.containerd.grpc.v1.cri']
-    disable_tcp_service = true
-    # exec/attach/port-forward streams: loopback of the netns only.
-    stream_server_address = '127.0.0.1'
-    stream_server_port = '0'
-EOF
-
+  render "$t/containerd.toml.tmpl" > "$STATE/containerd/config.toml"
   # One bridge for the one node. host-local keeps its leases under the state dir (default
   # /var/lib/cni/networks). ipMasq: pods talking to the host (10.250.0.1) appear as the node IP.
   # hairpinMode: a pod reaching itself through its Service. The loopback plugin is not listed:
   # containerd's CRI sets up lo itself with the `loopback` binary from bin_dirs.
-  cat > "$STATE/cni/net.d/10-$NETNS.conflist" <<EOF
-{
-  "cniVersion": "1.0.0",
-  "name": "$NETNS",
-  "plugins": [
-    {
-      "type": "bridge",
-      "bridge": "cni0",
-      "isGateway": true,
-      "ipMasq": true,
-      "hairpinMode": true,
-      "ipam": {
-        "type": "host-local",
-        "ranges": [[{"subnet": "$POD_CIDR"}]],
-        "routes": [{"dst": "0.0.0.0/0"}],
-        "dataDir": "$STATE/cni/ipam"
-      }
-    },
-    {"type": "portmap", "capabilities": {"portMappings": true}}
-  ]
-}
-EOF
-
-  # kubelet. Why each non-default:
-  # - cgroupDriver cgroupfs + cgroupRoot /$CGROUP_NAME: no systemd; all pod cgroups in one subtree
-  #   that `down` can empty and remove. This host is cgroup v1 (hybrid): fine for 1.34.
-  # - failSwapOn false: do not care about swap on a test box.
-  # - imageGC 100/99: locally loaded images can never be pulled again, so never delete them.
-  # - evictionHard relaxed: the disk may be fairly full; evicting CoreDNS would only confuse tests.
-  # - resolvConf "": pods with dnsPolicy Default (CoreDNS) get no upstream resolver, so no DNS
-  #   query can leave the cluster.
-  # - podLogsDir/volumePluginDir: default to /var/log/pods and /usr/libexec/...; keep them in state.
-  # - webhook authn/authz: the apiserver decides who may use the kubelet API (logs, exec, metrics).
-  cat > "$STATE/kubelet/config.yaml" <<EOF
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-address: 0.0.0.0
-port: 10250
-readOnlyPort: 0
-healthzBindAddress: 127.0.0.1
-healthzPort: 10248
-tlsCertFile: $STATE/pki/kubelet-serving.crt
-tlsPrivateKeyFile: $STATE/pki/kubelet-serving.key
-authentication:
-  anonymous: {enabled: false}
-  webhook: {enabled: true}
-  x509: {clientCAFile: $STATE/pki/ca.crt}
-authorization:
-  mode: Webhook
-cgroupDriver: cgroupfs
-cgroupRoot: /$CGROUP_NAME
-cgroupsPerQOS: true
-failSwapOn: false
-containerRuntimeEndpoint: unix://$SOCK
-imageGCHighThresholdPercent: 100
-imageGCLowThresholdPercent: 99
-evictionHard:
-  memory.available: 50Mi
-  nodefs.available: 1%
-  nodefs.inodesFree: 1%
-  imagefs.available: 1%
-clusterDNS: [$DNS_IP]
-clusterDomain: $CLUSTER_DOMAIN
-resolvConf: ""
-podLogsDir: $STATE/pod-logs
-volumePluginDir: $STATE/kubelet-plugins
-serializeImagePulls: false
-protectKernelDefaults: false
-enforceNodeAllocatable: [pods]
-maxPods: 110
-EOF
-
-  # kube-proxy: conntrack limits 0 = leave the kernel's values alone (nf_conntrack_max is global);
-  # localhostNodePorts false: no route_localnet trick needed on a node nobody SSHs into.
-  cat > "$STATE/kube-proxy.yaml" <<EOF
-apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-clientConnection:
-  kubeconfig: $STATE/kube-proxy.kubeconfig
-mode: iptables
-clusterCIDR: $CLUSTER_CIDR
-hostnameOverride: $NODE_NAME
-bindAddress: 0.0.0.0
-healthzBindAddress: 127.0.0.1:10256
-metricsBindAddress: 127.0.0.1:10249
-conntrack:
-  maxPerCore: 0
-  min: 0
-  tcpEstablishedTimeout: 0s
-  tcpCloseWaitTimeout: 0s
-iptables:
-  localhostNodePorts: false
-EOF
+  render "$t/cni.conflist.tmpl" > "$STATE/cni/net.d/10-$NETNS.conflist"
+  render "$t/kubelet.yaml.tmpl" > "$STATE/kubelet/config.yaml"
+  render "$t/kube-proxy.yaml.tmpl" > "$STATE/kube-proxy.yaml"
 }
 
 # ---- components -----------------------------------------------------------------------------
@@ -434,13 +181,10 @@ start_apiserver() {
     --profiling=false \
     ${KUBE_APISERVER_EXTRA_ARGS:-}
 }
-api_ready() {
-  curl -fsS --max-time 3 --cacert "$STATE/pki/ca.crt" --cert "$STATE/pki/admin.crt" --key "$STATE/pki/admin.key" \
-    "https://$NODE_IP:$APISERVER_PORT/readyz" | grep -qx ok
-}
+api_ready() { [ "$(kubectl_ get --raw /readyz --request-timeout=3s 2>/dev/null)" = ok ]; }
 
 start_controller_manager() {
-  local P=$STATE/pki k=$STATE/controller-manager.kubeconfig
+  local P=$STATE/pki k=$STATE/controller-manager.conf
   # HPA: 15 s sync and 30 s downscale stabilization instead of 15 s / 5 min, so autoscaling tests
   # see a scale-down within a minute. --use-service-account-credentials: each controller acts as
   # its own ServiceAccount, as in kubeadm clusters, so RBAC problems show up here too.
@@ -459,7 +203,7 @@ start_controller_manager() {
 }
 
 start_scheduler() {
-  local k=$STATE/scheduler.kubeconfig
+  local k=$STATE/scheduler.conf
   spawn kube-scheduler "$BIN/kube-scheduler" \
     --kubeconfig="$k" --authentication-kubeconfig="$k" --authorization-kubeconfig="$k" \
     --bind-address=127.0.0.1 --leader-elect=false --profiling=false
@@ -490,7 +234,7 @@ prepare_cgroups() {
 
 start_kubelet() {
   spawn kubelet "$BIN/kubelet" \
-    --config="$STATE/kubelet/config.yaml" --kubeconfig="$STATE/kubelet.kubeconfig" \
+    --config="$STATE/kubelet/config.yaml" --kubeconfig="$STATE/kubelet.conf" \
     --root-dir="$STATE/kubelet" --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" \
     --node-labels=spin=true --v=1
 }
@@ -522,8 +266,6 @@ start_lb() {
   echo $! > "$STATE/pids/lb.pid"
 }
 
-render() { sed -e "s#\${COREDNS_IMAGE}#$COREDNS_IMAGE#g" -e "s#\${DNS_IP}#$DNS_IP#g" -e "s#\${CLUSTER_DOMAIN}#$CLUSTER_DOMAIN#g" "$1"; }
-
 load_images() {
   local f
   for f in "$@"; do
@@ -554,7 +296,7 @@ cmd_up() {
   local t_all t
   t_all=$(now)
   "$E2E/tools.sh" kube etcd node
-  eval "$("$E2E/tools.sh" env | grep -E '^(CNI_BIN|E2E_IMAGES|PAUSE_IMAGE|COREDNS_IMAGE)=')"
+  eval "$("$E2E/tools.sh" env | grep -E '^(K8S_VERSION|CNI_BIN|E2E_IMAGES|PAUSE_IMAGE|COREDNS_IMAGE)=')"
   if healthy; then
     say "already up (every component running, API ready): reusing it; run \`down\` first to change settings"
     echo "$KUBECONFIG_PATH"; return 0
@@ -567,9 +309,6 @@ cmd_up() {
   chmod 755 "$STATE"
   record_host_state
   t=$(now); gen_pki
-  kubeconfig admin "https://$NODE_IP:$APISERVER_PORT"
-  mv "$STATE/admin.kubeconfig" "$KUBECONFIG_PATH"
-  local c; for c in kubelet controller-manager scheduler kube-proxy; do kubeconfig "$c" "https://$NODE_IP:$APISERVER_PORT"; done
   write_configs
   chmod 644 "$STATE/pki/ca.crt"
   # Back to the usual umask before anything is spawned: containerd would otherwise create image
@@ -584,6 +323,10 @@ cmd_up() {
   start_apiserver
   wait_until kube-apiserver "$READY_TIMEOUT" "kube-apiserver /readyz at https://$NODE_IP:$APISERVER_PORT" api_ready
   say "kube-apiserver ready (from the host) in $(since "$t")s"
+  # The apiserver's kubelet client (logs, exec, port-forward) has no rights until a full
+  # `kubeadm init` would bind it; the kubelet asks the apiserver (webhook authz) before serving it.
+  kubectl_ create clusterrolebinding e2e:apiserver-kubelet-client --clusterrole=system:kubelet-api-admin \
+    --user=kube-apiserver-kubelet-client >/dev/null
   start_controller_manager
   start_scheduler
   wait_until containerd 30 "containerd socket $SOCK" containerd_ready
@@ -604,32 +347,6 @@ cmd_up() {
   trap - EXIT INT TERM
   say "cluster up in $(since "$t_all")s: kubeconfig $KUBECONFIG_PATH (https://$NODE_IP:$APISERVER_PORT)"
   echo "$KUBECONFIG_PATH"
-}
-
-kill_pids() { # SIGNAL PID... (only ours)
-  local sig=$1 p; shift
-  for p in "$@"; do ours "$p" && kill "-$sig" "$p" 2>/dev/null; done; return 0
-}
-# Our processes running binary NAME, found through /proc: a lost pid file cannot leak a server.
-named_pids() {
-  local p exe
-  for p in $(state_pids); do exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue; exe=${exe% (deleted)}; [ "${exe##*/}" = "$1" ] && echo "$p"; done
-  return 0
-}
-stop_procs() { # NAME... : SIGTERM, wait up to 10 s, SIGKILL
-  local n pids="" p left
-  for n in "$@"; do pids+=" $(pid_of "$n") $(named_pids "$n")"; done
-  # The LoadBalancer loop is a session of its own (setsid): take its kubectl children along.
-  p=$(pid_of lb); if [[ " $* " == *" lb "* ]] && ours "$p"; then kill -TERM -- "-$p" 2>/dev/null || true; fi
-  # shellcheck disable=SC2086
-  kill_pids TERM $pids
-  for _ in $(seq 1 100); do
-    left=""; for p in $pids; do ours "$p" && left+=" $p"; done
-    [ -z "$left" ] && return 0
-    sleep 0.1
-  done
-  # shellcheck disable=SC2086
-  kill_pids KILL $left
 }
 
 kill_containers() {
@@ -667,6 +384,8 @@ teardown() {
   local t p m s sockets
   t=$(now)
   # kubelet first, so nothing gets restarted while containers are being killed.
+  # The LoadBalancer loop is a session of its own (setsid): take its kubectl children along.
+  if ours "$(pid_of lb)"; then kill -TERM -- "-$(pid_of lb)" 2>/dev/null || true; fi
   stop_procs lb kubelet kube-proxy kube-controller-manager kube-scheduler
   kill_containers
   sockets=$(shim_sockets)
@@ -742,7 +461,6 @@ cmd_env() {
   printf 'export E2E_CONTAINERD_ADDRESS=%q\nexport E2E_APISERVER=%q\n' "$SOCK" "https://$NODE_IP:$APISERVER_PORT"
 }
 
-kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 cmd_status() {
   local n p rc=0 rss hwm tot=0 totp=0 cpids cr=0
   for n in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy lb; do
@@ -847,5 +565,5 @@ case ${1:-} in
   load) shift; [ $# -gt 0 ] || die "usage: load TAR..."; running || die "not up"; t=$(now); load_images "$@"; say "imported $# tarball(s) in $(since "$t")s" ;;
   smoke) cmd_smoke ;;
   _lb-loop) lb_loop ;;
-  *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+  *) usage ;;
 esac

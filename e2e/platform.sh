@@ -32,16 +32,15 @@ BIN=$TOOLS/bin
 PLAT=$E2E/platform
 IMAGES=$ROOT/target/e2e/images
 WORK=$ROOT/target/e2e/platform
+E2E_TAG=platform SAY_T0=$(date +%s%N) # messages carry the seconds since start
+# shellcheck source=lib/common.sh
+. "$E2E/lib/common.sh"
 
 # ---- pins ---------------------------------------------------------------------------------
-# Same pins as scripts/k8s/tools.sh and e2e/tools.sh (CRD schemas) so that schemas, CRDs and
-# controllers agree. The wrapper modules in e2e/platform/build/ carry the same versions.
-PROM_OPERATOR_MODULE=github.com/prometheus-operator/prometheus-operator
-PROM_OPERATOR_VERSION=v0.85.0
-SPIN_OPERATOR_MODULE=github.com/spinkube/spin-operator
-SPIN_OPERATOR_VERSION=v0.6.1
-PROMETHEUS_VERSION=v3.5.0 # = Go module v0.305.0, built by scripts/k8s/tools.sh
-ADAPTER_VERSION=v0.12.0   # built by scripts/k8s/tools.sh
+# From pins.env, so that the offline checks' schemas, the CRDs and the controllers agree. The
+# wrapper modules in e2e/platform/build/ carry the same versions (build_binaries checks).
+pins PROM_OPERATOR_MODULE PROM_OPERATOR_VERSION SPIN_OPERATOR_MODULE SPIN_OPERATOR_VERSION ADAPTER_VERSION
+PROMETHEUS_VERSION=v3.5.0 # the image tag: pins.env's PROMETHEUS_VERSION v0.305.0 is its Go module version
 IMAGE_PREFIX=e2e.local
 # -------------------------------------------------------------------------------------------
 
@@ -51,10 +50,6 @@ RUNTIME_CLASS=wasmtime-spin-v2
 RUNTIME_HANDLER=spin # e2e/cluster.sh: [...containerd.runtimes.spin] (the chart's RCM Shim would say spin-v2)
 TIMEOUT=240
 FIELD_MANAGER=e2e-platform
-T0=$(date +%s%N)
-
-say() { local d=$(( ($(date +%s%N) - T0) / 100000000 )); printf '==> [e2e-platform %d.%ds] %s\n' $((d / 10)) $((d % 10)) "$*" >&2; }
-die() { printf 'e2e/platform.sh: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=SCRIPTDIR/../scripts/lib/stamps.sh
 . "$ROOT/scripts/lib/stamps.sh"
 
@@ -63,10 +58,6 @@ export CGO_ENABLED=0 GOTOOLCHAIN=local
 GOBUILDFLAGS="-trimpath -buildvcs=false -mod=readonly"
 KUBECTL=$BIN/kubectl
 
-moddir() { (cd "$TOOLS" && GOFLAGS=-mod=mod "$GO" mod download -json "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error")))'); }
-# The module's publication time (.info), used as build date: rebuilds of a pin are identical.
-modtime() { (cd "$TOOLS" && GOFLAGS=-mod=mod "$GO" mod download -json "$1" | python3 -c 'import json,sys; print(json.load(open(json.load(sys.stdin)["Info"])).get("Time") or "")'); }
-hash_files() { cat "$@" | sha256sum | cut -c1-16; }
 
 # ---- binaries -----------------------------------------------------------------------------
 
@@ -526,5 +517,5 @@ case $cmd in
   render) cmd_render ;;
   dry-run) cmd_dry_run ;;
   local-smoke) cmd_local_smoke ;;
-  *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+  *) usage ;;
 esac

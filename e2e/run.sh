@@ -29,7 +29,9 @@ mkdir -p "$STATE"
 
 T0=$SECONDS
 phase() { printf '\n==> [e2e %4ds] %s\n' "$((SECONDS - T0))" "$*" >&2; }
-die() { printf 'e2e/run.sh: %s\n' "$*" >&2; exit 1; }
+E2E_TAG=run
+# shellcheck source=lib/common.sh
+. "$E2E/lib/common.sh"
 
 # Peak memory of the whole run: host "used" memory above what it was before the cluster started,
 # sampled every 2 s (the cluster's processes are spread over many cgroups and namespaces; the
@@ -83,14 +85,13 @@ e2e/cluster.sh up
 eval "$(e2e/cluster.sh env)"
 export KUBECONFIG
 e2e/cluster.sh load target/k8s-images/*-amd64.tar target/e2e/images/*.tar
-kubectl_() { "$TOOLS/bin/kubectl" "$@"; }
 # What minikube's storage-provisioner would give: a default StorageClass. Volumes are static
 # hostPath PVs under the cluster's state dir (owned by MinIO's uid), so a primary pod deleted and
 # recreated finds its data again, and `cluster.sh down` removes them with the rest.
 PV_DIR=$STATE/volumes
 rm -rf "$PV_DIR"
 for i in 0 1; do mkdir -p "$PV_DIR/pv-$i" && chown 65532:65532 "$PV_DIR/pv-$i"; done
-sed "s#@PV_DIR@#$PV_DIR#g" e2e/manifests/storage.yaml | kubectl_ apply -f -
+sed "s#@PV_DIR@#$PV_DIR#g" e2e/manifests/storage.yaml | "$E2E_KUBECTL" apply -f -
 
 phase "4/6 platform (prometheus-operator, Prometheus, prometheus-adapter, spin-operator)"
 e2e/platform.sh deploy
@@ -110,7 +111,7 @@ provider_installation {
 }
 EOF
 export TF_CLI_CONFIG_FILE=$TF_WORK/terraformrc TF_IN_AUTOMATION=1
-CONTEXT=$(kubectl_ config current-context)
+CONTEXT=$("$E2E_KUBECTL" config current-context)
 # Small HPA targets so a bounded load of a few dozen GETs/s scales both autoscalers.
 cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
 {

@@ -2,7 +2,7 @@
 # Builds the e2e control-plane binaries into .tools/bin (git-ignored) from pinned Go modules:
 #   kube-apiserver, kubectl   from k8s.io/kubernetes   (wrapper module e2e/kube)
 #   etcd                      from go.etcd.io/etcd/server/v3 (wrapper module e2e/etcd)
-#   kube-controller-manager, kube-scheduler, kubelet, kube-proxy   (same wrapper module e2e/kube)
+#   kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubeadm (same wrapper module e2e/kube)
 # the node pieces for e2e/cluster.sh (group `node`), each built in place from its own module:
 #   containerd, containerd-shim-runc-v2, ctr   github.com/containerd/containerd/v2
 #   runc (cgo, seccomp)                        github.com/opencontainers/runc
@@ -29,6 +29,9 @@
 set -euo pipefail
 E2E=$(cd "$(dirname "$0")" && pwd -P) # physical path: compared with /proc/PID/exe
 ROOT=$(dirname "$E2E")
+E2E_TAG=tools
+# shellcheck source=lib/common.sh
+. "$E2E/lib/common.sh"
 TOOLS=$ROOT/.tools
 BIN=$TOOLS/bin
 STAMPS=$TOOLS/stamps
@@ -43,12 +46,9 @@ K8S_VERSION=v1.34.12
 # etcd 3.6 is what Kubernetes 1.34 is built and tested against (its go.mod: etcd client v3.6.4);
 # v3.6.16 is the newest 3.6 patch. Its go.mod needs go >= 1.26.0.
 ETCD_VERSION=v3.6.16
-SPIN_OPERATOR_MODULE=github.com/spinkube/spin-operator
-SPIN_OPERATOR_VERSION=v0.6.1
-# Same pin as scripts/k8s/tools.sh (kubeconform schemas), so both checks agree.
-PROM_OPERATOR_MODULE=github.com/prometheus-operator/prometheus-operator
-PROM_OPERATOR_VERSION=v0.85.0
-KUBE_BINS="kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy"
+# The CRD sources: the same pins as the offline checks (kubeconform schemas) and platform.sh.
+pins SPIN_OPERATOR_MODULE SPIN_OPERATOR_VERSION PROM_OPERATOR_MODULE PROM_OPERATOR_VERSION
+KUBE_BINS="kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy kubeadm"
 # Node pieces. containerd: 2.x (Kubernetes 1.34 needs >= 1.7); v2.2.9 is the newest 2.2 patch the
 # proxy serves, its go.mod needs only go 1.25, and 2.2 still supports this host's cgroup v1.
 CONTAINERD_VERSION=v2.2.9
@@ -69,14 +69,8 @@ GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 # GOTOOLCHAIN=local: never fetch another toolchain behind our back; fail clearly instead.
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-trimpath -buildvcs=false -mod=readonly"
 
-step() { printf '==> [e2e-tools] %s\n' "$*" >&2; }
-die() { printf 'e2e/tools.sh: %s\n' "$*" >&2; exit 1; }
 . "$ROOT/scripts/lib/stamps.sh"
-modhash() { cat "$1/go.mod" "$1/go.sum" | sha256sum | cut -c1-16; }
-# The module's publication time from the module cache (.info); used as buildDate so that two
-# builds of the same pin are identical (SOURCE_DATE_EPOCH-style), instead of "now".
-modtime() { (cd "$TOOLS" && GOFLAGS=-mod=mod "$GO" mod download -json "$1" | python3 -c 'import json,sys; print(json.load(open(json.load(sys.stdin)["Info"])).get("Time") or "")'); }
-moddir() { (cd "$TOOLS" && GOFLAGS=-mod=mod "$GO" mod download -json "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error")))'); }
+modhash() { hash_files "$1/go.mod" "$1/go.sum"; }
 
 check_go() {
   [ -x "$GO" ] || die "go not found (set GO=/path/to/go)"
@@ -110,7 +104,7 @@ build_kube() {
   key="$K8S_VERSION $(modhash "$E2E/kube") $(printf '%s %s' "$ldflags" "$KUBE_BINS" | sha256sum | cut -c1-16)"
   for b in $KUBE_BINS; do [ -x "$BIN/$b" ] || missing=1; done
   if [ $missing = 0 ] && stamp_ok e2e-kube "$key"; then return 0; fi
-  step "building $KUBE_BINS $K8S_VERSION from k8s.io/kubernetes (cold: ~10+ min on 2 cores)"
+  say "building $KUBE_BINS $K8S_VERSION from k8s.io/kubernetes (cold: ~10+ min on 2 cores)"
   # Build into a temp dir in one `go build` (shared packages compile once), then move into place:
   # an interrupted build never leaves a half-written binary behind a valid stamp.
   tmp=$(mktemp -d "$BIN/.e2e-kube.XXXXXX"); CLEANUP+=("$tmp")
@@ -118,7 +112,7 @@ build_kube() {
   (cd "$E2E/kube" && "$GO" build -ldflags="$ldflags" -o "$tmp/" "${pkgs[@]}")
   for b in $KUBE_BINS; do mv -f "$tmp/$b" "$BIN/$b"; done
   stamp_set e2e-kube "$key"
-  step "kube binaries built in $((SECONDS - t0))s: $("$BIN/kube-apiserver" --version)"
+  say "kube binaries built in $((SECONDS - t0))s: $("$BIN/kube-apiserver" --version)"
 }
 
 build_etcd() {
@@ -126,20 +120,20 @@ build_etcd() {
   grep -q "go.etcd.io/etcd/server/v3 $ETCD_VERSION" "$E2E/etcd/go.mod" || die "e2e/etcd/go.mod does not require etcd $ETCD_VERSION: run e2e/tools.sh bump-etcd"
   key="$ETCD_VERSION $(modhash "$E2E/etcd")"
   if [ -x "$BIN/etcd" ] && stamp_ok e2e-etcd "$key"; then return 0; fi
-  step "building etcd $ETCD_VERSION from go.etcd.io/etcd/server/v3"
+  say "building etcd $ETCD_VERSION from go.etcd.io/etcd/server/v3"
   tmp=$(mktemp "$BIN/.e2e-etcd.XXXXXX"); CLEANUP+=("$tmp")
   # etcd's own build (scripts/build-binary.sh) only adds the git SHA via
   # -X go.etcd.io/etcd/api/v3/version.GitSHA; the version itself is a constant in that package.
   (cd "$E2E/etcd" && "$GO" build -ldflags="-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-$ETCD_VERSION" -o "$tmp" go.etcd.io/etcd/server/v3)
   mv -f "$tmp" "$BIN/etcd"
   stamp_set e2e-etcd "$key"
-  step "etcd built in $((SECONDS - t0))s: $("$BIN/etcd" --version | head -1)"
+  say "etcd built in $((SECONDS - t0))s: $("$BIN/etcd" --version | head -1)"
 }
 
 fetch_crds() {
   local key="$SPIN_OPERATOR_VERSION $PROM_OPERATOR_VERSION"
   if stamp_ok e2e-crd-modules "$key"; then return 0; fi
-  step "downloading CRD sources $SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION $PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION"
+  say "downloading CRD sources $SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION $PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION"
   moddir "$SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION" >/dev/null
   moddir "$PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION" >/dev/null
   stamp_set e2e-crd-modules "$key"
@@ -156,13 +150,13 @@ gomod_build() {
   for p in "$@"; do b=${p##*/}; [ "$b" = . ] && b=${mod##*/}; [ -x "$out/$b" ] || missing=1; done
   if [ $missing = 0 ] && stamp_ok "$stamp" "$key"; then return 0; fi
   local names=(); for p in "$@"; do b=${p##*/}; [ "$b" = . ] && b=${mod##*/}; names+=("$b"); done
-  step "building ${names[*]} from $mod@$ver (cgo=$cgo tags='$tags')"
+  say "building ${names[*]} from $mod@$ver (cgo=$cgo tags='$tags')"
   dir=$(moddir "$mod@$ver")
   mkdir -p "$out"; tmp=$(mktemp -d "$out/.build.XXXXXX"); CLEANUP+=("$tmp")
   (cd "$dir" && CGO_ENABLED=$cgo "$GO" build -tags "$tags" -ldflags "$ldflags" -o "$tmp/" "$@")
   for p in "$@"; do b=${p##*/}; [ "$b" = . ] && b=${mod##*/}; mv -f "$tmp/$b" "$out/$b"; done
   stamp_set "$stamp" "$key"
-  step "$stamp built in $((SECONDS - t0))s"
+  say "$stamp built in $((SECONDS - t0))s"
 }
 
 build_containerd() {
@@ -203,19 +197,19 @@ build_pause() {
   key="$K8S_VERSION $PAUSE_VERSION $(gcc -dumpfullversion 2>/dev/null)"
   if [ -x "$TOOLS/node/pause" ] && stamp_ok e2e-pause "$key"; then return 0; fi
   command -v gcc >/dev/null || die "gcc is needed for pause (apt-get install -y gcc)"
-  step "compiling pause $PAUSE_VERSION from $src"
+  say "compiling pause $PAUSE_VERSION from $src"
   mkdir -p "$TOOLS/node"
   # Upstream CFLAGS (build/pause/Makefile); REV is the git describe there, the module pin here.
   gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION-module-$K8S_VERSION" -o "$TOOLS/node/pause.tmp" "$src"
   strip "$TOOLS/node/pause.tmp" && mv -f "$TOOLS/node/pause.tmp" "$TOOLS/node/pause"
   stamp_set e2e-pause "$key"
-  step "pause built in $((SECONDS - t0))s"
+  say "pause built in $((SECONDS - t0))s"
 }
 
 build_echo() {
   local key; key=$(cat "$E2E/node/echo/go.mod" "$E2E/node/echo/"*.go | sha256sum | cut -c1-16)
   if [ -x "$TOOLS/node/echo" ] && stamp_ok e2e-echo "$key"; then return 0; fi
-  step "building echo (e2e/node/echo)"
+  say "building echo (e2e/node/echo)"
   (cd "$E2E/node/echo" && "$GO" build -ldflags="-s -w" -o "$TOOLS/node/echo" .)
   stamp_set e2e-echo "$key"
 }
@@ -227,7 +221,7 @@ image() {
   local out=$IMAGES/$name.tar key
   key="$tag $(sha256sum < "$file" | cut -c1-16) $(printf '%s ' "$@" | sha256sum | cut -c1-16)"
   if [ -s "$out" ] && stamp_ok "e2e-image-$name" "$key"; then return 0; fi
-  step "writing image $tag -> ${out#"$ROOT"/}"
+  say "writing image $tag -> ${out#"$ROOT"/}"
   mkdir -p "$IMAGES"
   "$BIN/imgbuild" -tag "$tag" -platform linux/amd64 -out "$out.tmp" "$@" >&2
   mv -f "$out.tmp" "$out"
@@ -236,7 +230,7 @@ image() {
 
 build_images() {
   if [ ! -x "$BIN/imgbuild" ]; then
-    step "building imgbuild (images/ Go module)"
+    say "building imgbuild (images/ Go module)"
     (cd "$ROOT/images" && "$GO" build -o "$BIN/imgbuild" ./cmd/imgbuild)
   fi
   # pause runs as 65535 like upstream's image (its Dockerfile: USER 65535:65535).
@@ -260,7 +254,7 @@ install_node_packages() {
   done
   [ -e /usr/include/seccomp.h ] || missing+=(libseccomp-dev)
   [ ${#missing[@]} -eq 0 ] && return 0
-  step "installing Debian packages: ${missing[*]}"
+  say "installing Debian packages: ${missing[*]}"
   local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -276,7 +270,7 @@ build_node() {
   build_pause
   build_echo
   build_images
-  [ $((SECONDS - t0)) -lt 2 ] || step "node pieces ready in $((SECONDS - t0))s"
+  [ $((SECONDS - t0)) -lt 2 ] || say "node pieces ready in $((SECONDS - t0))s"
 }
 
 print_env() {
@@ -295,7 +289,7 @@ print_env() {
 # its go.mod points at ./staging with the published v0.<minor>.<patch>. Then tidy fills go.sum
 # and the indirect requirements (which MVS resolves to upstream's own versions).
 bump_kube() {
-  local gomod staging; gomod=$(cd "$TOOLS" && GOFLAGS=-mod=mod "$GO" mod download -json "k8s.io/kubernetes@$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+  local gomod staging; gomod=$(gomod_json "k8s.io/kubernetes@$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
   staging=$(grep -oE '^[[:space:]]+k8s\.io/[a-z0-9-]+ => \./staging' "$gomod" | awk '{print $1}')
   [ -n "$staging" ] || die "no staging replaces found in $gomod"
   # shellcheck disable=SC2086 # one argument per staging module
@@ -305,7 +299,7 @@ path, ver, staging = sys.argv[1], sys.argv[2], sys.argv[3:]
 text = open(path).read()
 header = text[:re.search(r"^module ", text, re.M).start()]   # keep the explanatory comment block
 tools = re.search(r"^tool \((.*?)^\)", text, re.S | re.M)
-tools = tools.group(1) if tools else "".join("\tk8s.io/kubernetes/cmd/%s\n" % b for b in sorted("kube-apiserver kube-controller-manager kube-proxy kube-scheduler kubectl kubelet".split()))
+tools = tools.group(1) if tools else "".join("\tk8s.io/kubernetes/cmd/%s\n" % b for b in sorted("kube-apiserver kube-controller-manager kube-proxy kube-scheduler kubectl kubelet kubeadm".split()))
 staged = "v0." + ver[len("v1."):]
 out = header + "module local/e2e/kube\n\ngo 1.25.0\n\ntool (" + tools + ")\n\n"
 out += "require k8s.io/kubernetes %s\n\nreplace (\n" % ver
@@ -314,13 +308,13 @@ open(path, "w").write(out)
 EOF
   rm -f "$E2E/kube/go.sum"
   (cd "$E2E/kube" && GOFLAGS=-mod=mod "$GO" mod tidy)
-  step "e2e/kube/go.mod now pins k8s.io/kubernetes $K8S_VERSION ($(echo "$staging" | wc -l) staging modules)"
+  say "e2e/kube/go.mod now pins k8s.io/kubernetes $K8S_VERSION ($(echo "$staging" | wc -l) staging modules)"
 }
 
 bump_etcd() {
   sed -i -E "s#^require go\.etcd\.io/etcd/server/v3 .*#require go.etcd.io/etcd/server/v3 $ETCD_VERSION#" "$E2E/etcd/go.mod"
   (cd "$E2E/etcd" && GOFLAGS=-mod=mod "$GO" mod tidy)
-  step "e2e/etcd/go.mod now pins etcd $ETCD_VERSION"
+  say "e2e/etcd/go.mod now pins etcd $ETCD_VERSION"
 }
 
 # One build at a time: apiserver.sh, check scripts and a developer may call this concurrently.

@@ -1,6 +1,6 @@
-// Wrapper module that builds the Kubernetes binaries (kube-apiserver and kubectl now; kubelet,
-// kube-controller-manager, kube-scheduler later: add a `tool` line) from the pinned
-// k8s.io/kubernetes Go module.
+// Wrapper module that builds the Kubernetes binaries of the `tool` block below (another one: add
+// a `tool` line, then the name to KUBE_BINS in e2e/tools.sh) from the pinned k8s.io/kubernetes
+// Go module.
 //
 // Why a wrapper: k8s.io/kubernetes requires its staging modules (k8s.io/api, client-go, ...) as
 // v0.0.0 and points them at ./staging with `replace`. A dependency's replace directives are ignored,
@@ -19,6 +19,7 @@ tool (
 	k8s.io/kubernetes/cmd/kube-controller-manager
 	k8s.io/kubernetes/cmd/kube-proxy
 	k8s.io/kubernetes/cmd/kube-scheduler
+	k8s.io/kubernetes/cmd/kubeadm
 	k8s.io/kubernetes/cmd/kubectl
 	k8s.io/kubernetes/cmd/kubelet
 )
@@ -45,6 +46,8 @@ require (
 	github.com/containerd/log v0.1.0 // indirect
 	github.com/containerd/ttrpc v1.2.6 // indirect
 	github.com/containerd/typeurl/v2 v2.2.2 // indirect
+	github.com/coredns/caddy v1.1.1 // indirect
+	github.com/coredns/corefile-migration v1.0.26 // indirect
 	github.com/coreos/go-oidc v2.3.0+incompatible // indirect
 	github.com/coreos/go-semver v0.3.1 // indirect
 	github.com/coreos/go-systemd/v22 v22.5.0 // indirect
@@ -192,6 +195,7 @@ require (
 	k8s.io/metrics v0.34.12 // indirect
 	k8s.io/mount-utils v0.0.0 // indirect
 	k8s.io/pod-security-admission v0.0.0 // indirect
+	k8s.io/system-validators v1.10.2 // indirect
 	k8s.io/utils v0.0.0-20250604170112-4c0f3b243397 // indirect
 	sigs.k8s.io/apiserver-network-proxy/konnectivity-client v0.31.2 // indirect
 	sigs.k8s.io/json v0.0.0-20241014173422-cfa47c3a1cc8 // indirect

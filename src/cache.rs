@@ -8,7 +8,7 @@
 //! consistent across concurrent instances, and a collision only evicts. Every entry carries the
 //! full identity and is served only to a request with the same identity: keys never mix.
 
-use crate::headers::{self, HeaderList};
+use crate::headers::{self, DeferredOutcome, HeaderList};
 
 /// Larger objects are not cached (and Spin's key-value API documents values up to 1 MB).
 pub const MAX_OBJECT_BYTES: u64 = 1_000_000;
@@ -241,35 +241,18 @@ pub fn answer(entry: &Entry, request: &[(String, Vec<u8>)]) -> Answer {
             return Answer::Full;
         }
     }
-    let Some(spec) = headers::parse_range(range) else {
-        return Answer::Full;
-    };
-    let length = entry.body.len() as u64;
-    match headers::resolve_range(spec, length) {
-        Some((first, last)) => {
-            let mut partial: HeaderList = entry
-                .headers
-                .iter()
-                .filter(|(n, _)| n != "content-length")
-                .cloned()
-                .collect();
-            partial.push((
-                "content-length".into(),
-                (last - first + 1).to_string().into_bytes(),
-            ));
-            partial.push((
-                "content-range".into(),
-                format!("bytes {first}-{last}/{length}").into_bytes(),
-            ));
-            Answer::Partial {
-                first,
-                last,
-                headers: partial,
-            }
-        }
-        None => Answer::Unsatisfiable {
-            content_range: format!("bytes */{length}"),
+    match headers::cut_range(range, &entry.headers, entry.body.len() as u64) {
+        DeferredOutcome::Full => Answer::Full,
+        DeferredOutcome::Partial {
+            first,
+            last,
+            headers,
+        } => Answer::Partial {
+            first,
+            last,
+            headers,
         },
+        DeferredOutcome::Unsatisfiable { content_range } => Answer::Unsatisfiable { content_range },
     }
 }
 

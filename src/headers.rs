@@ -182,7 +182,14 @@ pub fn apply_deferred_range(deferred: &DeferredRange, headers: &HeaderList) -> D
     if !if_range_matches(&deferred.if_range, value("etag"), value("last-modified")) {
         return DeferredOutcome::Full;
     }
-    let Some(spec) = parse_range(&deferred.range) else {
+    cut_range(&deferred.range, headers, length)
+}
+
+/// Cuts the client's `Range` out of a whole response of `length` bytes with these headers, as
+/// MinIO would have: a range it cannot parse is ignored (the whole object), one that misses the
+/// object is a 416. Used for ranges the gateway applies itself and for edge-cache hits.
+pub fn cut_range(range: &str, headers: &HeaderList, length: u64) -> DeferredOutcome {
+    let Some(spec) = parse_range(range) else {
         return DeferredOutcome::Full;
     };
     match resolve_range(spec, length) {

@@ -11,8 +11,8 @@ wrk load (fixed threads, connections and duration) is sent, in interleaved round
                  `wasmtime serve` (flags in the label): a second host
   floor          bench/floor-proxy under `spin up`: one spin_sdk::http::send of a presigned URL,
                  body handed back complete. The least any Spin proxy in front of MinIO costs.
-  cache-hit      the gateway built with its opt-in edge cache (`--features edge-cache`), a cache
-                 hit from Spin's default key-value store (SQLite file under .spin/)
+  cache-hit      the gateway with its opt-in edge cache on (`edge_cache=ttl=60s`), a cache hit
+                 from Spin's default key-value store (a SQLite file in the state directory)
   cache-hit-mem  the same with an in-memory store (`--runtime-config-file`)
   hello          bench/floor-proxy's hello world under `spin up`: Spin's own cost and memory
   hello-vars     the hello world after reading the gateway's seven Spin variables
@@ -69,7 +69,6 @@ WASMTIME_BIN = Path(os.environ.get("WASMTIME_BIN", TOOLS / "wasmtime"))
 SEEDER_BIN = ROOT / "target" / "release" / "seeder"
 COMPONENT = Path(os.environ.get("COMPONENT", ROOT / "target" / "wasm32-wasip2" / "release" / "gif_gateway.wasm"))
 COMPOSED = Path(os.environ.get("COMPOSED", ROOT / "target" / "gif_gateway.wasmtime.wasm"))
-CACHE_WASM = Path(os.environ.get("CACHE_WASM", ROOT / "target" / "edge-cache" / "wasm32-wasip2" / "release" / "gif_gateway.wasm"))
 FLOOR_WASM = Path(os.environ.get("FLOOR_WASM", ROOT / "target" / "wasm32-wasip2" / "release" / "floor_proxy.wasm"))
 MANIFEST = ROOT / "spin.toml"
 GIF = ROOT / "assets" / "animation.gif"
@@ -519,12 +518,16 @@ def spin_targets() -> list[Target]:
                 gateway=True),
         SpinApp("floor", "floor: minimal Spin proxy (bench/floor-proxy: one send of a presigned URL, body passed on)",
                 "a presigned URL signed with the gateway's key", lambda ctx: ctx.floor_manifest("proxy")),
+        # spin.toml as shipped, with the edge cache turned on; a state directory of its own, so
+        # the SQLite store starts empty and nothing is written next to the manifest.
         SpinApp("cache-hit", "gateway with the edge cache on, a hit (`edge_cache=ttl=60s`, default store: SQLite file)",
-                READ_ONLY_KEY + "; a hit does not reach MinIO", lambda ctx: ctx.cache_manifest(), env=cache_env,
+                READ_ONLY_KEY + "; a hit does not reach MinIO", lambda ctx: MANIFEST, env=cache_env,
+                args=lambda ctx: ["--state-dir", str(ctx.work / "cache-state")],
                 expect_header=("x-edge-cache", "hit")),
         SpinApp("cache-hit-mem", "gateway with the edge cache on, a hit, in-memory store (runtime config)",
-                READ_ONLY_KEY + "; a hit does not reach MinIO", lambda ctx: ctx.cache_manifest(), env=cache_env,
-                args=lambda ctx: ["--runtime-config-file", str(ctx.kv_memory_config())],
+                READ_ONLY_KEY + "; a hit does not reach MinIO", lambda ctx: MANIFEST, env=cache_env,
+                args=lambda ctx: ["--runtime-config-file", str(ctx.kv_memory_config()),
+                                  "--state-dir", str(ctx.work / "cache-mem-state")],
                 expect_header=("x-edge-cache", "hit")),
         SpinApp("kv-hit", "KV hit ceiling: the GIF from Spin's default key-value store (SQLite file; bench/floor-proxy)",
                 "none per request (the entry was filled once through the presigned URL)",
@@ -721,25 +724,6 @@ class Bench:
         if mode == "variables":
             text += ["", "[component.floor.variables]"]
             text += [f'{name} = "{{{{ {name} }}}}"' for name in GATEWAY_VARIABLE_NAMES]
-        manifest.write_text("\n".join(text) + "\n")
-        return manifest
-
-    def cache_manifest(self) -> Path:
-        """spin.toml's gateway, built with the edge cache (`--features edge-cache`), granted the
-        default key-value store and the `edge_cache` variable."""
-        app = self.work / "cache"
-        manifest = app / "spin.toml"
-        if manifest.exists():
-            return manifest
-        app.mkdir(parents=True)
-        shutil.copyfile(CACHE_WASM, app / "gif_gateway.wasm")
-        text = ["spin_manifest_version = 2", "", "[application]", 'name = "bench-gateway-edge-cache"',
-                GATEWAY_VARIABLES_TOML.rstrip(), 'edge_cache = { default = "off" }', "",
-                "[[trigger.http]]", 'route = "/..."', 'component = "gif-gateway"', "",
-                "[component.gif-gateway]", 'source = "gif_gateway.wasm"',
-                'allowed_outbound_hosts = ["{{ s3_endpoint }}"]', 'key_value_stores = ["default"]', "",
-                "[component.gif-gateway.variables]"]
-        text += [f'{name} = "{{{{ {name} }}}}"' for name in GATEWAY_VARIABLE_NAMES + ["edge_cache"]]
         manifest.write_text("\n".join(text) + "\n")
         return manifest
 
@@ -1379,7 +1363,7 @@ def main() -> int:
 
     needed = [MINIO_BIN, WASMTIME_BIN, COMPONENT, COMPOSED, SEEDER_BIN, Path(WRK_BIN), Path(NGINX_BIN)]
     if SPIN_BIN and not args.explore:
-        needed += [FLOOR_WASM, CACHE_WASM]
+        needed += [FLOOR_WASM]
     for tool in needed:
         if not Path(tool).exists():
             print(f"error: {tool} is missing; run `make bench` (it builds and installs first)", file=sys.stderr)

@@ -5,7 +5,6 @@
 #                   static-file upper bound (any Debian nginx already installed is used as is)
 #   floor-proxy     bench/floor-proxy built for wasm32-wasip2: the minimal Spin proxy and the hello
 #                   world the gateway is compared with under `spin up`
-#   edge cache      the gateway built with `--features edge-cache` into target/edge-cache/
 #   s3www-compat    bench/s3www-compat, the labelled stand-in measured only when upstream s3www
 #                   v1.0.0 is not there ($S3WWW_BIN or ../shared/anchors/bin/s3www; the Go module
 #                   proxy refuses github.com/harshavardhana/s3www with 403, so it is not built here)
@@ -39,11 +38,8 @@ else
   step "wrk and nginx already installed"
 fi
 
-step "building bench/floor-proxy and the gateway with its edge cache (cargo, wasm32-wasip2)"
+step "building bench/floor-proxy (cargo, wasm32-wasip2)"
 cargo build --release --locked --target wasm32-wasip2 -p floor-proxy --quiet
-# Its own target directory, so that the default build in target/ stays the one without the cache.
-cargo build --release --locked --target wasm32-wasip2 -p gif-gateway --features edge-cache \
-  --target-dir target/edge-cache --quiet
 
 compat_hash=$(cat bench/s3www-compat/go.mod bench/s3www-compat/go.sum bench/s3www-compat/main.go | sha256sum | cut -c1-16)
 if ! stamp_ok s3www-compat "$compat_hash" || [ ! -x "$TOOLS/bin/s3www-compat" ]; then

@@ -43,7 +43,7 @@ pub const S3_TIMEOUT_MS: Variable = Variable {
     default: Some("1500"),
 };
 
-/// Every variable the gateway reads (the `edge_cache` one only in builds with the edge cache).
+/// Every variable the gateway reads.
 pub const VARIABLE_NAMES: [&str; 8] = [
     S3_ENDPOINT.name,
     S3_BUCKET.name,

@@ -69,8 +69,8 @@ pub fn serve(request: IncomingRequest, out: ResponseOutparam) {
             Err(err) => not_configured(out, err, head_only),
         },
         Route::Object(key) => {
-            #[cfg(feature = "edge-cache")]
-            let Some(out) = crate::edge_cache::serve(&request, out, &key, head_only, &lookup) else {
+            let Some(out) = crate::edge_cache::serve(&request, out, &key, head_only, &lookup)
+            else {
                 return;
             };
             match Config::from_lookup(lookup) {

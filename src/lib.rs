@@ -17,9 +17,8 @@ pub mod page;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
 
-// The opt-in edge cache imports Spin's key-value interface, which plain WASI hosts (the
-// `wasmtime serve` composition) do not provide yet, so it is a build feature for now.
-#[cfg(all(target_arch = "wasm32", feature = "edge-cache"))]
+// The opt-in edge cache (Spin's key-value API); off unless the `edge_cache` variable turns it on.
+#[cfg(target_arch = "wasm32")]
 mod edge_cache;
 
 // Not `async`: the handler blocks on wasi pollables itself and never awaits.

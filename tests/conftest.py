@@ -103,7 +103,10 @@ def host_command(host: str, port: int, variables: list[str], log_dir: Path) -> l
     """How each host serves the component. Variables are passed by name from the environment
     (SPIN_VARIABLE_*), so no secret appears on a command line."""
     if host == "spin":
-        return [SPIN_BIN, "up", "--from", str(MANIFEST), "--listen", f"127.0.0.1:{port}", "--log-dir", str(log_dir)]
+        # A state directory per app: the default key-value store (the edge cache's) lives there,
+        # so no app sees another's entries, and nothing is written next to the manifest.
+        return [SPIN_BIN, "up", "--from", str(MANIFEST), "--listen", f"127.0.0.1:{port}", "--log-dir", str(log_dir),
+                "--state-dir", str(log_dir.parent / "spin-state")]
     cmd = [str(WASMTIME_BIN), "serve", "-S", "cli=y", "--addr", f"127.0.0.1:{port}"]
     for name in variables:
         cmd += ["--env", name]

@@ -1,7 +1,9 @@
 //! Spin resolves variables from `SPIN_VARIABLE_<NAME>` environment variables (its `env`
 //! provider); this adapter does the same inside the component, so that `wasmtime serve` plus
 //! `--env` behaves like `spin up` for the gateway. It is composed in front of the *unchanged*
-//! gateway component; the gateway is never rebuilt for the test host.
+//! gateway component; the gateway is never rebuilt for the test host. It also exports Spin's
+//! key-value interface without any store, which is what a host without key-value support means
+//! for the gateway: its opt-in edge cache cannot open a store and stays off.
 
 /// Checks a name the way Spin does: lowercase ASCII letters, digits and underscores, starting
 /// with a letter.
@@ -20,6 +22,7 @@ pub fn env_name(name: &str) -> String {
 mod component {
     wit_bindgen::generate!({ path: "wit", world: "variables-from-environment" });
 
+    use exports::fermyon::spin::key_value;
     use exports::fermyon::spin::variables::{Error, Guest};
 
     struct EnvironmentVariables;
@@ -30,6 +33,34 @@ mod component {
                 return Err(Error::InvalidName(name));
             }
             std::env::var(super::env_name(&name)).map_err(|_| Error::Undefined(name))
+        }
+    }
+
+    /// No stores: `open` fails, so no `NoStore` value ever exists and its methods cannot run.
+    enum NoStore {}
+
+    impl key_value::Guest for EnvironmentVariables {
+        type Store = NoStore;
+    }
+
+    impl key_value::GuestStore for NoStore {
+        fn open(_label: String) -> Result<key_value::Store, key_value::Error> {
+            Err(key_value::Error::NoSuchStore)
+        }
+        fn get(&self, _key: String) -> Result<Option<Vec<u8>>, key_value::Error> {
+            match *self {}
+        }
+        fn set(&self, _key: String, _value: Vec<u8>) -> Result<(), key_value::Error> {
+            match *self {}
+        }
+        fn delete(&self, _key: String) -> Result<(), key_value::Error> {
+            match *self {}
+        }
+        fn exists(&self, _key: String) -> Result<bool, key_value::Error> {
+            match *self {}
+        }
+        fn get_keys(&self) -> Result<Vec<String>, key_value::Error> {
+            match *self {}
         }
     }
 

@@ -2,6 +2,8 @@
 //
 //	echo [serve]   answer every request with "echo <hostname> <path>" on $PORT (default 8080)
 //	echo get URL   GET URL, print the body; exit 1 on any error or non-2xx status
+//	echo probe URL...  GET each URL, print one line each: "URL status 403 Forbidden" or
+//	                   "URL error: ..." (refused, timeout); always exit 0
 //
 // The client half exists so that one pod can call another Service by its DNS name without a
 // shell or curl in the image: it uses Go's own resolver, which reads the pod's /etc/resolv.conf.
@@ -19,8 +21,12 @@ func main() {
 	if len(os.Args) > 2 && os.Args[1] == "get" {
 		os.Exit(get(os.Args[2]))
 	}
+	if len(os.Args) > 2 && os.Args[1] == "probe" {
+		probe(os.Args[2:])
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] != "serve" {
-		fmt.Fprintln(os.Stderr, "usage: echo [serve] | echo get URL")
+		fmt.Fprintln(os.Stderr, "usage: echo [serve] | echo get URL | echo probe URL...")
 		os.Exit(2)
 	}
 	serve()
@@ -58,4 +64,19 @@ func get(url string) int {
 		return 1
 	}
 	return 0
+}
+
+// probe: which addresses a pod may reach (NetworkPolicy checks), one pod for many targets.
+func probe(urls []string) {
+	c := &http.Client{Timeout: 5 * time.Second}
+	for _, u := range urls {
+		resp, err := c.Get(u)
+		if err != nil {
+			fmt.Printf("%s error: %v\n", u, err)
+			continue
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		fmt.Printf("%s status %s\n", u, resp.Status)
+	}
 }

@@ -1,7 +1,9 @@
 // Command echo is the workload of e2e/cluster.sh's smoke test.
 //
 //	echo [serve]   answer every request with "echo <hostname> <path>" on $PORT (default 8080)
-//	echo get URL   GET URL, print the body; exit 1 on any error or non-2xx status
+//	echo get URL   GET URL, print the body; exit 1 on any error or non-2xx status. Connection
+//	               errors are retried for up to 30 s: a new pod is refused by NetworkPolicies
+//	               until the enforcer on each node has added its address to the allowed sets.
 //	echo probe URL...  GET each URL, print one line each: "URL status 403 Forbidden" or
 //	                   "URL error: ..." (refused, timeout); always exit 0
 //
@@ -51,7 +53,12 @@ func serve() {
 
 func get(url string) int {
 	c := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(30 * time.Second)
 	resp, err := c.Get(url)
+	for err != nil && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		resp, err = c.Get(url)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "echo get:", err)
 		return 1

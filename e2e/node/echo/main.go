@@ -4,8 +4,9 @@
 //	echo get URL   GET URL, print the body; exit 1 on any error or non-2xx status. Connection
 //	               errors are retried for up to 30 s: a new pod is refused by NetworkPolicies
 //	               until the enforcer on each node has added its address to the allowed sets.
-//	echo probe URL...  GET each URL, print one line each: "URL status 403 Forbidden" or
-//	                   "URL error: ..." (refused, timeout); always exit 0
+//	echo probe [-retry] URL...  GET each URL, print one line each: "URL status 403 Forbidden"
+//	                   or "URL error: ..." (refused, timeout); always exit 0. -retry: retry
+//	                   connection errors for up to 30 s in all, like get
 //
 // The client half exists so that one pod can call another Service by its DNS name without a
 // shell or curl in the image: it uses Go's own resolver, which reads the pod's /etc/resolv.conf.
@@ -76,8 +77,16 @@ func get(url string) int {
 // probe: which addresses a pod may reach (NetworkPolicy checks), one pod for many targets.
 func probe(urls []string) {
 	c := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now()
+	if len(urls) > 0 && urls[0] == "-retry" {
+		urls, deadline = urls[1:], deadline.Add(30*time.Second)
+	}
 	for _, u := range urls {
 		resp, err := c.Get(u)
+		for err != nil && time.Now().Before(deadline) {
+			time.Sleep(time.Second)
+			resp, err = c.Get(u)
+		}
 		if err != nil {
 			fmt.Printf("%s error: %v\n", u, err)
 			continue

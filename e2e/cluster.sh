@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A real single-node Kubernetes v1.34 cluster (etcd, kube-apiserver, controller-manager, scheduler,
-# containerd + runc, kubelet, kube-proxy, CoreDNS), every binary built from source by e2e/tools.sh,
-# all of it inside one network namespace that this script creates and deletes.
+# A real two-node Kubernetes v1.34 cluster (etcd, kube-apiserver, controller-manager, scheduler,
+# and per node containerd + runc, kubelet, kube-proxy and kube-router's NetworkPolicy controller;
+# CoreDNS), every binary built from source by e2e/tools.sh, each node in a network namespace that
+# this script creates and deletes. E2E_NODES=1: node 1 only.
 #
 #   e2e/cluster.sh up                   # build if needed, start, wait for node + CoreDNS Ready
 #                                       # (reuses a healthy running cluster; tears down a broken one)
@@ -13,9 +14,12 @@
 #   e2e/cluster.sh down                 # stop everything, undo every host change (idempotent)
 #
 # Network: netns $E2E_NETNS (gif-e2e) joined to the host by a veth pair, host side $E2E_HOST_IP
-# (10.250.0.1/30), node side $E2E_NODE_IP (10.250.0.2/30). The node has no default route and the
-# host does not forward, so no packet of the cluster can leave this machine. State, logs, certs
-# under $E2E_CLUSTER_STATE (target/e2e/cluster). See e2e/README.md for the flags and the reasons.
+# (10.250.0.1/30), node side $E2E_NODE_IP (10.250.0.2/30). Node 2 (netns gif-e2e-2) hangs off
+# node 1 only, by a second veth pair (node 1 "n2" 10.250.1.1/30 <-> node 2 eth0 10.250.1.2/30),
+# with static routes between the pod CIDRs (10.244.0.0/24 on node 1, 10.244.1.0/24 on node 2).
+# No node has a default route and the host does not forward, so no packet of the cluster can
+# leave this machine. State, logs, certs under $E2E_CLUSTER_STATE (target/e2e/cluster); node 2's
+# under its node2/ subdir. See e2e/README.md for the flags and the reasons.
 set -euo pipefail
 E2E=$(cd "$(dirname "$0")" && pwd -P) # physical path: compared with /proc/PID/exe
 ROOT=$(dirname "$E2E")
@@ -40,10 +44,23 @@ CLUSTER_DOMAIN=cluster.local
 HPA_SYNC_PERIOD=${E2E_HPA_SYNC_PERIOD:-15s}
 HPA_DOWNSCALE_STABILIZATION=${E2E_HPA_DOWNSCALE_STABILIZATION:-30s}
 CGROUP_NAME=${E2E_CGROUP_ROOT:-$NETNS} # kubelet's cgroupRoot: /$CGROUP_NAME in every hierarchy
+NODES=${E2E_NODES:-2}
+case $NODES in 1|2) ;; *) echo "e2e/cluster.sh: E2E_NODES must be 1 or 2" >&2; exit 2 ;; esac
+NODE2_NETNS=$NETNS-2
+NODE2_NETNS_PATH=/run/netns/$NODE2_NETNS
+NODE2_NAME=$NODE2_NETNS
+NODE2_IP=${E2E_NODE2_IP:-10.250.1.2}
+NODE1_LINK_IP=${E2E_NODE1_LINK_IP:-10.250.1.1} # node 1's end of the node 1 <-> node 2 link
+LINK_PREFIX=30
+LINK_IF=n2 # node 1's side of that link
+POD_CIDR2=${E2E_POD_CIDR2:-10.244.1.0/24}
+CGROUP_NAME2=$CGROUP_NAME-2
 READY_TIMEOUT=${E2E_CLUSTER_READY_TIMEOUT:-180}
 APISERVER_PORT=6443
 KUBECONFIG_PATH=$STATE/kubeconfig
 SOCK=$STATE/containerd/containerd.sock
+NODE2_STATE=$STATE/node2
+SOCK2=$NODE2_STATE/containerd/containerd.sock
 FAILED_LOGS=$(dirname "$STATE")/$(basename "$STATE")-failed-logs
 # Paths outside the state dir that containerd/kubelet/ip create and that cannot be moved: each is
 # removed on `down` only if it did not exist before `up` (recorded in $STATE/host-paths).
@@ -59,12 +76,18 @@ E2E_TAG=cluster
 SPAWN_IN=(nsenter --net="$NETNS_PATH" --) # nsenter, not `ip netns exec`: that remounts /sys and hides the cgroups
 OURS_LOOP="$E2E/cluster.sh _lb-loop"
 innet() { "${SPAWN_IN[@]}" "$@"; }
+innet2() { nsenter --net="$NODE2_NETNS_PATH" -- "$@"; }
+# Node 2's processes are spawned like node 1's (same pid/log dirs, names ending in -2), in its netns.
+spawn2() { local SPAWN_IN=(nsenter --net="$NODE2_NETNS_PATH" --); spawn "$@"; }
+node2() { [ "$NODES" = 2 ]; }
 
 # Container processes: everything in the cgroup tree kubelet and runc made under /$CGROUP_NAME.
-cgroup_dirs() { # v1 (one per hierarchy) or v2 (/sys/fs/cgroup/NAME)
-  local h
-  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then [ -d "/sys/fs/cgroup/$CGROUP_NAME" ] && echo "/sys/fs/cgroup/$CGROUP_NAME"; return 0; fi
-  for h in /sys/fs/cgroup/*/; do [ -d "$h$CGROUP_NAME" ] && echo "$h$CGROUP_NAME"; done
+cgroup_dirs() { # v1 (one per hierarchy) or v2 (/sys/fs/cgroup/NAME); both nodes' roots
+  local h n
+  for n in "$CGROUP_NAME" "$CGROUP_NAME2"; do
+    if [ -f /sys/fs/cgroup/cgroup.controllers ]; then [ -d "/sys/fs/cgroup/$n" ] && echo "/sys/fs/cgroup/$n"; continue; fi
+    for h in /sys/fs/cgroup/*/; do [ -d "$h$n" ] && echo "$h$n"; done
+  done
   return 0
 }
 container_pids() {
@@ -93,11 +116,24 @@ gen_pki() {
   "$BIN/kubeadm" kubeconfig user --config "$k" --client-name system:kube-proxy --validity-period 720h > "$STATE/kube-proxy.conf"
   # admin.conf's group (kubeadm:cluster-admins) is only bound by a full `kubeadm init`.
   mv "$STATE/super-admin.conf" "$KUBECONFIG_PATH"; rm -f "$STATE/admin.conf"
-  local p=$STATE/pki/kubelet-serving
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$p.key" \
-    -subj "/CN=system:node:$NODE_NAME/O=system:nodes" 2>/dev/null |
-    openssl x509 -req -CA "$STATE/pki/ca.crt" -CAkey "$STATE/pki/ca.key" -days 30 -sha256 -out "$p.crt" \
-      -extfile <(printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:%s,DNS:%s,IP:127.0.0.1\n' "$NODE_IP" "$NODE_NAME") 2>/dev/null
+  # kube-router reads pods, namespaces, NetworkPolicies and nodes (RBAC: e2e/manifests/kube-router-rbac.yaml).
+  "$BIN/kubeadm" kubeconfig user --config "$k" --client-name system:kube-router --validity-period 720h > "$STATE/kube-router.conf"
+  kubelet_serving_cert "$STATE/pki/kubelet-serving" "$NODE_NAME" "$NODE_IP"
+  if node2; then
+    mkdir -p "$NODE2_STATE/pki"
+    cp "$STATE/pki/ca.crt" "$NODE2_STATE/pki/ca.crt"
+    cp "$STATE/kube-proxy.conf" "$NODE2_STATE/kube-proxy.conf"
+    # Node 2's kubelet: its own identity, so the Node authorizer scopes it to its own objects.
+    "$BIN/kubeadm" kubeconfig user --config "$k" --client-name "system:node:$NODE2_NAME" --org system:nodes \
+      --validity-period 720h > "$NODE2_STATE/kubelet.conf"
+    kubelet_serving_cert "$NODE2_STATE/pki/kubelet-serving" "$NODE2_NAME" "$NODE2_IP"
+  fi
+}
+kubelet_serving_cert() { # PREFIX NODE_NAME NODE_IP
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
+    -subj "/CN=system:node:$2/O=system:nodes" 2>/dev/null |
+    openssl x509 -req -CA "$STATE/pki/ca.crt" -CAkey "$STATE/pki/ca.key" -days 30 -sha256 -out "$1.crt" \
+      -extfile <(printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:%s,DNS:%s,IP:127.0.0.1\n' "$3" "$2") 2>/dev/null
 }
 
 # ---- network --------------------------------------------------------------------------------
@@ -123,6 +159,27 @@ net_up() {
   # kube-proxy's DNAT (per-netns since Linux 5.3).
   innet sysctl -qw net.ipv4.ip_forward=1
   innet sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || say "warning: net.bridge.bridge-nf-call-iptables not settable in the netns"
+  # The bridge plugin's ipMasq would also hide a pod's address from pods on the other node (all
+  # that is outside its own /24), and NetworkPolicy peers are pod addresses: masquerade only what
+  # leaves the cluster CIDR (pods -> host).
+  innet iptables -t nat -A POSTROUTING -s "$CLUSTER_CIDR" ! -d "$CLUSTER_CIDR" -m comment --comment "e2e: pods leaving the cluster CIDR" -j MASQUERADE
+  node2 || return 0
+  ip netns add "$NODE2_NETNS"
+  ip link add "$LINK_IF" netns "$NETNS" type veth peer name eth0 netns "$NODE2_NETNS"
+  innet ip addr add "$NODE1_LINK_IP/$LINK_PREFIX" dev "$LINK_IF"
+  innet ip link set "$LINK_IF" up
+  innet2 ip link set lo up
+  innet2 ip addr add "$NODE2_IP/$LINK_PREFIX" dev eth0
+  innet2 ip link set eth0 up
+  # Static routes instead of an overlay: each node reaches the other's pod /24 over the link;
+  # node 2 reaches the apiserver (node 1's address) and the host network through node 1.
+  innet ip route add "$POD_CIDR2" via "$NODE2_IP"
+  innet2 ip route add "$POD_CIDR" via "$NODE1_LINK_IP"
+  innet2 ip route add "$NODE_IP/32" via "$NODE1_LINK_IP"
+  innet2 ip route add "$HOST_IP/32" via "$NODE1_LINK_IP"
+  innet2 sysctl -qw net.ipv4.ip_forward=1
+  innet2 sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || say "warning: net.bridge.bridge-nf-call-iptables not settable in netns $NODE2_NETNS"
+  innet2 iptables -t nat -A POSTROUTING -s "$CLUSTER_CIDR" ! -d "$CLUSTER_CIDR" -m comment --comment "e2e: pods leaving the cluster CIDR" -j MASQUERADE
 }
 
 # ---- config files (e2e/templates) -----------------------------------------------------------
@@ -134,13 +191,24 @@ write_configs() {
     SPIN_RUNTIME=$(render "$t/containerd-spin.toml.tmpl")
   fi
   render "$t/containerd.toml.tmpl" > "$STATE/containerd/config.toml"
-  # One bridge for the one node. host-local keeps its leases under the state dir (default
-  # /var/lib/cni/networks). ipMasq: pods talking to the host (10.250.0.1) appear as the node IP.
+  # One bridge per node. host-local keeps its leases under the state dir (default
+  # /var/lib/cni/networks). No ipMasq: net_up masquerades only traffic leaving the cluster CIDR.
   # hairpinMode: a pod reaching itself through its Service. The loopback plugin is not listed:
   # containerd's CRI sets up lo itself with the `loopback` binary from bin_dirs.
   render "$t/cni.conflist.tmpl" > "$STATE/cni/net.d/10-$NETNS.conflist"
   render "$t/kubelet.yaml.tmpl" > "$STATE/kubelet/config.yaml"
   render "$t/kube-proxy.yaml.tmpl" > "$STATE/kube-proxy.yaml"
+  node2 || return 0
+  # Node 2: the same templates, with node 2's names, addresses, paths and cgroup root.
+  (
+    STATE=$NODE2_STATE SOCK=$SOCK2 NETNS=$NODE2_NETNS NODE_NAME=$NODE2_NAME NODE_IP=$NODE2_IP
+    POD_CIDR=$POD_CIDR2 CGROUP_NAME=$CGROUP_NAME2
+    mkdir -p "$STATE/containerd" "$STATE/cni/net.d" "$STATE/kubelet" "$STATE/pod-logs" "$STATE/kubelet-plugins"
+    render "$t/containerd.toml.tmpl" > "$STATE/containerd/config.toml"
+    render "$t/cni.conflist.tmpl" > "$STATE/cni/net.d/10-$NETNS.conflist"
+    render "$t/kubelet.yaml.tmpl" > "$STATE/kubelet/config.yaml"
+    render "$t/kube-proxy.yaml.tmpl" > "$STATE/kube-proxy.yaml"
+  )
 }
 
 # ---- components -----------------------------------------------------------------------------
@@ -213,8 +281,10 @@ start_containerd() {
   local path=$BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
   [ -z "${SPIN_SHIM:-}" ] || path=$(dirname "$SPIN_SHIM"):$path
   spawn containerd env PATH="$path" "$BIN/containerd" --config "$STATE/containerd/config.toml" --log-level warn
+  node2 || return 0
+  spawn2 containerd-2 env PATH="$path" "$BIN/containerd" --config "$NODE2_STATE/containerd/config.toml" --log-level warn
 }
-containerd_ready() { "$BIN/ctr" --address "$SOCK" version; }
+containerd_ready() { "$BIN/ctr" --address "$SOCK" version && { ! node2 || "$BIN/ctr" --address "$SOCK2" version; }; }
 
 prepare_cgroups() {
   # kubelet insists that cgroupRoot exists in every v1 hierarchy. cpuset children start empty and
@@ -222,13 +292,17 @@ prepare_cgroups() {
   local h
   # cgroup v2 (untested here): one directory; kubelet enables the controllers it needs below it.
   if [ -f /sys/fs/cgroup/cgroup.controllers ]; then mkdir -p "/sys/fs/cgroup/$CGROUP_NAME"; return 0; fi
-  for h in /sys/fs/cgroup/*/; do
-    case $h in */unified/) continue ;; esac
-    mkdir -p "$h$CGROUP_NAME"
-    if [ -e "$h$CGROUP_NAME/cpuset.cpus" ]; then
-      cat "${h}cpuset.cpus" > "$h$CGROUP_NAME/cpuset.cpus"
-      cat "${h}cpuset.mems" > "$h$CGROUP_NAME/cpuset.mems"
-    fi
+  local n
+  for n in "$CGROUP_NAME" "$CGROUP_NAME2"; do
+    [ "$n" = "$CGROUP_NAME" ] || node2 || continue
+    for h in /sys/fs/cgroup/*/; do
+      case $h in */unified/) continue ;; esac
+      mkdir -p "$h$n"
+      if [ -e "$h$n/cpuset.cpus" ]; then
+        cat "${h}cpuset.cpus" > "$h$n/cpuset.cpus"
+        cat "${h}cpuset.mems" > "$h$n/cpuset.mems"
+      fi
+    done
   done
 }
 
@@ -237,13 +311,46 @@ start_kubelet() {
     --config="$STATE/kubelet/config.yaml" --kubeconfig="$STATE/kubelet.conf" \
     --root-dir="$STATE/kubelet" --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" \
     --node-labels=spin=true --v=1
+  node2 || return 0
+  # kubelet's device-plugin socket dir (/var/lib/kubelet/device-plugins) is hard-coded and so
+  # shared by both kubelets; no device plugin runs here, so neither needs it.
+  spawn2 kubelet-2 "$BIN/kubelet" \
+    --config="$NODE2_STATE/kubelet/config.yaml" --kubeconfig="$NODE2_STATE/kubelet.conf" \
+    --root-dir="$NODE2_STATE/kubelet" --hostname-override="$NODE2_NAME" --node-ip="$NODE2_IP" \
+    --node-labels=spin=true --v=1
 }
 node_ready() {
-  [ "$(kubectl_ get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+  local n
+  for n in "$NODE_NAME" $(node2 && echo "$NODE2_NAME"); do
+    [ "$(kubectl_ get node "$n" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] || return 1
+  done
 }
 
-start_kube_proxy() { spawn kube-proxy "$BIN/kube-proxy" --config="$STATE/kube-proxy.yaml" --v=1; }
-proxy_healthy() { innet curl -fsS --max-time 2 http://127.0.0.1:10256/healthz; }
+start_kube_proxy() {
+  spawn kube-proxy "$BIN/kube-proxy" --config="$STATE/kube-proxy.yaml" --v=1
+  node2 || return 0
+  spawn2 kube-proxy-2 "$BIN/kube-proxy" --config="$NODE2_STATE/kube-proxy.yaml" --v=1
+}
+proxy_healthy() {
+  innet curl -fsS --max-time 2 http://127.0.0.1:10256/healthz && { ! node2 || innet2 curl -fsS --max-time 2 http://127.0.0.1:10256/healthz; }
+}
+
+# NetworkPolicy enforcement: kube-router with only its firewall (network-policy controller) on,
+# one per node like kube-proxy. It filters the traffic to and from its node's pods in the filter
+# table (FORWARD, and bridged pod-to-pod traffic through bridge-nf-call-iptables), with ipsets of
+# pod addresses; the node's own address may always reach its pods (kubelet probes).
+# Routing (BGP) and its service proxy stay off: static routes and kube-proxy do those.
+start_kube_router() {
+  local args=(--run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false
+    --enable-ipv4=true --enable-ipv6=false --kubeconfig="$STATE/kube-router.conf"
+    --service-cluster-ip-range="$SERVICE_CIDR" --metrics-port=0 --health-port=20244 --v=1)
+  spawn kube-router "$BIN/kube-router" "${args[@]}" --hostname-override="$NODE_NAME"
+  node2 || return 0
+  spawn2 kube-router-2 "$BIN/kube-router" "${args[@]}" --hostname-override="$NODE2_NAME"
+}
+router_healthy() {
+  innet curl -fsS --max-time 2 http://127.0.0.1:20244/healthz && { ! node2 || innet2 curl -fsS --max-time 2 http://127.0.0.1:20244/healthz; }
+}
 
 # What `minikube tunnel` does for LoadBalancer Services, minus the routing: the node IP is already
 # reachable from the host, and kube-proxy (iptables mode) DNATs traffic to status IPs. So every
@@ -266,24 +373,26 @@ start_lb() {
   echo $! > "$STATE/pids/lb.pid"
 }
 
-load_images() {
-  local f
+load_images() { # into every node's containerd, like `minikube image load`
+  local f s
   for f in "$@"; do
     [ -s "$f" ] || die "no such image tarball: $f"
     # --local: import straight into the content store (no transfer service round trip).
     # Unpacked for the CRI snapshotter (overlayfs), so the first container start is immediate.
-    ctr_ images import --local --snapshotter overlayfs "$f" >/dev/null
+    for s in "$SOCK" $(node2 && echo "$SOCK2"); do
+      "$BIN/ctr" --address "$s" -n k8s.io images import --local --snapshotter overlayfs "$f" >/dev/null
+    done
   done
 }
 
 # ---- up / down ------------------------------------------------------------------------------
-stale() { [ -e "$STATE" ] || [ -e "$NETNS_PATH" ] || ip link show "$VETH" >/dev/null 2>&1 || [ -n "$(cgroup_dirs)" ]; }
+stale() { [ -e "$STATE" ] || [ -e "$NETNS_PATH" ] || [ -e "$NODE2_NETNS_PATH" ] || ip link show "$VETH" >/dev/null 2>&1 || [ -n "$(cgroup_dirs)" ]; }
 
 preflight() {
   [ "$(id -u)" = 0 ] || die "must run as root (network namespace, mounts, cgroups)"
   local c missing=""
   # iptables: kube-proxy, the bridge (ipMasq) and portmap plugins shell out to it.
-  for c in ip nsenter setsid flock openssl curl iptables ip6tables iptables-save mount umount; do
+  for c in ip nsenter setsid flock openssl curl iptables ip6tables iptables-save mount umount ipset; do
     command -v "$c" >/dev/null || missing+=" $c"
   done
   [ -z "$missing" ] || die "missing commands:$missing (Debian: apt-get install -y iproute2 util-linux openssl curl iptables)"
@@ -296,6 +405,7 @@ cmd_up() {
   local t_all t
   t_all=$(now)
   "$E2E/tools.sh" kube etcd node
+  [ -x "$BIN/kube-router" ] || die "no $BIN/kube-router (e2e/tools.sh node builds it)"
   eval "$("$E2E/tools.sh" env | grep -E '^(K8S_VERSION|CNI_BIN|E2E_IMAGES|PAUSE_IMAGE|COREDNS_IMAGE)=')"
   if healthy; then
     say "already up (every component running, API ready): reusing it; run \`down\` first to change settings"
@@ -317,6 +427,7 @@ cmd_up() {
   umask 022
   say "PKI, kubeconfigs and configs written in $(since "$t")s"
   t=$(now); net_up; say "netns $NETNS: host $VETH $HOST_IP/$NET_PREFIX <-> node eth0 $NODE_IP/$NET_PREFIX ($(since "$t")s)"
+  if node2; then say "netns $NODE2_NETNS: node 1 $LINK_IF $NODE1_LINK_IP/$LINK_PREFIX <-> node 2 eth0 $NODE2_IP/$LINK_PREFIX; pods $POD_CIDR (node 1), $POD_CIDR2 (node 2)"; fi
 
   t=$(now); start_etcd; wait_until etcd 30 "etcd /health" etcd_healthy; say "etcd ready in $(since "$t")s"
   t=$(now); start_containerd   # independent of the API: overlaps with the apiserver's start-up
@@ -327,6 +438,7 @@ cmd_up() {
   # `kubeadm init` would bind it; the kubelet asks the apiserver (webhook authz) before serving it.
   kubectl_ create clusterrolebinding e2e:apiserver-kubelet-client --clusterrole=system:kubelet-api-admin \
     --user=kube-apiserver-kubelet-client >/dev/null
+  kubectl_ apply -f "$E2E/manifests/kube-router-rbac.yaml" >/dev/null
   start_controller_manager
   start_scheduler
   wait_until containerd 30 "containerd socket $SOCK" containerd_ready
@@ -335,6 +447,9 @@ cmd_up() {
   wait_until kubelet "$READY_TIMEOUT" "node $NODE_NAME Ready" node_ready
   say "node $NODE_NAME Ready in $(since "$t")s"
   wait_until kube-proxy 60 "kube-proxy /healthz" proxy_healthy
+  t=$(now); start_kube_router
+  wait_until kube-router 60 "kube-router /healthz on every node" router_healthy
+  say "kube-router (NetworkPolicy) healthy on $NODES node(s) in $(since "$t")s"
   start_lb
   t=$(now)
   render "$E2E/manifests/coredns.yaml" | kubectl_ apply -f - >/dev/null
@@ -345,7 +460,7 @@ cmd_up() {
   fi
   say "CoreDNS Ready in $(since "$t")s"
   trap - EXIT INT TERM
-  say "cluster up in $(since "$t_all")s: kubeconfig $KUBECONFIG_PATH (https://$NODE_IP:$APISERVER_PORT)"
+  say "cluster up ($NODES nodes) in $(since "$t_all")s: kubeconfig $KUBECONFIG_PATH (https://$NODE_IP:$APISERVER_PORT)"
   echo "$KUBECONFIG_PATH"
 }
 
@@ -386,11 +501,11 @@ teardown() {
   # kubelet first, so nothing gets restarted while containers are being killed.
   # The LoadBalancer loop is a session of its own (setsid): take its kubectl children along.
   if ours "$(pid_of lb)"; then kill -TERM -- "-$(pid_of lb)" 2>/dev/null || true; fi
-  stop_procs lb kubelet kube-proxy kube-controller-manager kube-scheduler
+  stop_procs lb kubelet kubelet-2 kube-proxy kube-proxy-2 kube-router kube-router-2 kube-controller-manager kube-scheduler
   kill_containers
   sockets=$(shim_sockets)
   # shellcheck disable=SC2046
-  stop_procs containerd kube-apiserver etcd
+  stop_procs containerd containerd-2 kube-apiserver etcd
   # shellcheck disable=SC2046
   kill_pids KILL $(state_pids)   # shims (they do not exit on SIGTERM while containerd is gone)
   for _ in $(seq 1 50); do [ -z "$(state_pids)" ] && break; sleep 0.1; done
@@ -406,6 +521,7 @@ teardown() {
   # Deleting the netns takes the veth pair, cni0, and every iptables rule of kube-proxy, CNI and
   # kubelet with it.
   if [ -e "$NETNS_PATH" ]; then ip netns del "$NETNS" 2>/dev/null || true; fi
+  if [ -e "$NODE2_NETNS_PATH" ]; then ip netns del "$NODE2_NETNS" 2>/dev/null || true; fi
   ip link del "$VETH" 2>/dev/null || true
   for _ in $(seq 1 50); do ip link show "$VETH" >/dev/null 2>&1 || break; sleep 0.1; done
   # cgroups, deepest first (rmdir only: a cgroup with tasks refuses, which is then reported).
@@ -436,7 +552,7 @@ teardown() {
     done
   fi
   rm -rf "$STATE" || die "could not remove $STATE (is another e2e/cluster.sh using it?)"
-  say "down in $(since "$t")s: processes, mounts, netns $NETNS, veth $VETH, cgroups /$CGROUP_NAME removed"
+  say "down in $(since "$t")s: processes, mounts, netns $NETNS + $NODE2_NETNS, veths, cgroups /$CGROUP_NAME* removed"
 }
 
 cmd_down() {
@@ -448,7 +564,8 @@ cmd_down() {
 running() { alive kube-apiserver && api_ready; }
 healthy() {
   local n
-  for n in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy lb; do alive "$n" || return 1; done
+  for n in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-router lb \
+    $(node2 && echo containerd-2 kubelet-2 kube-proxy-2 kube-router-2); do alive "$n" || return 1; done
   api_ready && node_ready
 }
 
@@ -459,11 +576,13 @@ cmd_env() {
   printf 'export E2E_KUBECTL=%q\n' "$BIN/kubectl"
   printf 'export E2E_NODE_IP=%q\nexport E2E_HOST_IP=%q\nexport E2E_NETNS=%q\nexport E2E_NODE_NAME=%q\n' "$NODE_IP" "$HOST_IP" "$NETNS" "$NODE_NAME"
   printf 'export E2E_CONTAINERD_ADDRESS=%q\nexport E2E_APISERVER=%q\n' "$SOCK" "https://$NODE_IP:$APISERVER_PORT"
+  printf 'export E2E_NODES=%q\nexport E2E_NODE2_NAME=%q\nexport E2E_NODE2_NETNS=%q\n' "$NODES" "$(node2 && echo "$NODE2_NAME")" "$(node2 && echo "$NODE2_NETNS")"
 }
 
 cmd_status() {
   local n p rc=0 rss hwm tot=0 totp=0 cpids cr=0
-  for n in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy lb; do
+  for n in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-router lb \
+    $(node2 && echo containerd-2 kubelet-2 kube-proxy-2 kube-router-2); do
     p=$(pid_of "$n")
     if ours "$p"; then
       rss=$(kib "$p" VmRSS); hwm=$(kib "$p" VmHWM); tot=$((tot + rss)); totp=$((totp + hwm))
@@ -476,11 +595,12 @@ cmd_status() {
     cr=$((cr + 1))
   done
   cpids=$(container_pids | wc -l)
-  local cmem=0 cmax=0
-  if [ -r "/sys/fs/cgroup/memory/$CGROUP_NAME/memory.usage_in_bytes" ]; then
-    cmem=$(( $(cat "/sys/fs/cgroup/memory/$CGROUP_NAME/memory.usage_in_bytes") / 1048576 ))
-    cmax=$(( $(cat "/sys/fs/cgroup/memory/$CGROUP_NAME/memory.max_usage_in_bytes") / 1048576 ))
-  fi
+  local cmem=0 cmax=0 g
+  for g in "$CGROUP_NAME" "$CGROUP_NAME2"; do # peaks of both nodes added: an upper bound
+    [ -r "/sys/fs/cgroup/memory/$g/memory.usage_in_bytes" ] || continue
+    cmem=$((cmem + $(cat "/sys/fs/cgroup/memory/$g/memory.usage_in_bytes") / 1048576))
+    cmax=$((cmax + $(cat "/sys/fs/cgroup/memory/$g/memory.max_usage_in_bytes") / 1048576))
+  done
   printf '%-24s %d shims, %d container processes; pods cgroup memory %d MiB (peak %d MiB, incl. page cache)\n' containers "$cr" "$cpids" "$cmem" "$cmax"
   printf '%-24s rss %5d MiB  (sum of peaks %d MiB; processes above + shims)\n' total $((tot / 1024)) $((totp / 1024))
   if [ $rc = 0 ] && running; then
@@ -512,6 +632,9 @@ spec:
     metadata: {labels: {app: echo}}
     spec:
       nodeSelector: {spin: "true"}
+      # One echo pod per node (with two nodes), so the checks below cross the node link.
+      topologySpreadConstraints:
+      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: echo}}}
       containers:
       - name: echo
         image: $ECHO_IMAGE
@@ -537,6 +660,15 @@ EOF
     check 1 "echo Deployment Ready"; kubectl_ describe pods -l app=echo | tail -15 >&2
   fi
   local pod; pod=$(kubectl_ get pods -l app=echo -o jsonpath='{.items[0].metadata.name}')
+  if node2; then
+    local other other_ip nodes
+    nodes=$(kubectl_ get pods -l app=echo -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u | wc -l)
+    [ "$nodes" = 2 ] && rc=0 || rc=1; check $rc "echo pods spread over $nodes node(s)"
+    other=$(kubectl_ get pods -l app=echo -o jsonpath='{.items[1].metadata.name}')
+    other_ip=$(kubectl_ get pod "$other" -o jsonpath='{.status.podIP}')
+    try kubectl_ exec "$pod" -- /echo get "http://$other_ip:8080/cross-node" && rc=0 || rc=1
+    check $rc "pod on $(kubectl_ get pod "$pod" -o jsonpath='{.spec.nodeName}') -> pod $other_ip on $(kubectl_ get pod "$other" -o jsonpath='{.spec.nodeName}'): $out"
+  fi
   try kubectl_ exec "$pod" -- /echo get "http://echo.default.svc.$CLUSTER_DOMAIN:8080/dns" && rc=0 || rc=1; check $rc "pod -> http://echo.default.svc.$CLUSTER_DOMAIN:8080 (CoreDNS + ClusterIP): $out"
   try kubectl_ exec "$pod" -- /echo get "http://echo:8080/short" && rc=0 || rc=1; check $rc "pod -> http://echo:8080 (search path): $out"
   out=$(kubectl_ exec "$pod" -- /echo get "https://kubernetes.default.svc/version" 2>&1) || true

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make e2e`: the whole Kubernetes delivery on a real single-node cluster built from source.
+# `make e2e`: the whole Kubernetes delivery on a real two-node cluster built from source.
 #
 #   1. tools     kube-* v1.34, etcd, containerd, runc, CNI, CoreDNS, the operators, helm, Prometheus,
 #                prometheus-adapter and the Terraform providers, all from pinned Go modules
@@ -91,7 +91,7 @@ e2e/cluster.sh load target/k8s-images/*-amd64.tar target/e2e/images/*.tar
 PV_DIR=$STATE/volumes
 rm -rf "$PV_DIR"
 for i in 0 1; do mkdir -p "$PV_DIR/pv-$i" && chown 65532:65532 "$PV_DIR/pv-$i"; done
-sed "s#@PV_DIR@#$PV_DIR#g" e2e/manifests/storage.yaml | "$E2E_KUBECTL" apply -f -
+sed -e "s#@PV_DIR@#$PV_DIR#g" -e "s#@NODE@#$E2E_NODE_NAME#g" e2e/manifests/storage.yaml | "$E2E_KUBECTL" apply -f -
 
 phase "4/6 platform (prometheus-operator, Prometheus, prometheus-adapter, spin-operator)"
 e2e/platform.sh deploy
@@ -113,6 +113,9 @@ EOF
 export TF_CLI_CONFIG_FILE=$TF_WORK/terraformrc TF_IN_AUTOMATION=1
 CONTEXT=$("$E2E_KUBECTL" config current-context)
 # Small HPA targets so a bounded load of a few dozen GETs/s scales both autoscalers.
+# extra_from: the checks act as the operator on the host, who reads and writes MinIO directly (as
+# through `minikube tunnel` routes): its one address may reach S3. Pods get only what the chart's
+# policies allow (e2e/tests/test_nodes.py checks both).
 cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
 {
   "kubeconfig_path": "$KUBECONFIG",
@@ -120,7 +123,8 @@ cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
   "install_platform": false,
   "replica_hpa": {"min_replicas": 2, "max_replicas": 3, "target_average_value": "5"},
   "app_hpa": {"min_replicas": 1, "max_replicas": 4, "target_average_value": "5"},
-  "helm_timeout_seconds": 600
+  "helm_timeout_seconds": 600,
+  "minio_network_policy_extra_from": [{"ipBlock": {"cidr": "$E2E_HOST_IP/32"}}]
 }
 EOF
 mv "$TF_WORK/e2e.auto.tfvars.json" "$TF_WORK/terraform/"

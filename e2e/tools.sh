@@ -8,6 +8,7 @@
 #   runc (cgo, seccomp)                        github.com/opencontainers/runc
 #   CNI bridge, host-local, loopback, portmap  github.com/containernetworking/plugins -> .tools/cni/bin
 #   coredns                                    github.com/coredns/coredns
+#   kube-router (NetworkPolicy enforcer only)  github.com/cloudnativelabs/kube-router/v2 (pins.env)
 #   pause (C, gcc -static)                     build/pause/linux/pause.c of k8s.io/kubernetes
 #   echo (tiny HTTP server/client)             e2e/node/echo
 # and writes the images e2e.local/{pause,coredns,echo} as docker-save tarballs to target/e2e/images
@@ -48,6 +49,7 @@ K8S_VERSION=v1.34.12
 ETCD_VERSION=v3.6.16
 # The CRD sources: the same pins as the offline checks (kubeconform schemas) and platform.sh.
 pins SPIN_OPERATOR_MODULE SPIN_OPERATOR_VERSION PROM_OPERATOR_MODULE PROM_OPERATOR_VERSION
+pins KUBE_ROUTER_MODULE KUBE_ROUTER_VERSION IPSET_DEB_VERSION
 KUBE_BINS="kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy kubeadm"
 # Node pieces. containerd: 2.x (Kubernetes 1.34 needs >= 1.7); v2.2.9 is the newest 2.2 patch the
 # proxy serves, its go.mod needs only go 1.25, and 2.2 still supports this host's cgroup v1.
@@ -191,6 +193,13 @@ build_coredns() {
     "-s -w -X github.com/coredns/coredns/coremain.GitCommit=module-$COREDNS_VERSION" "$TOOLS/node" .
 }
 
+build_kube_router() {
+  # Upstream's Makefile sets only these two -X flags (its git commit is unknown in a module zip).
+  local v=$KUBE_ROUTER_MODULE/pkg/version
+  gomod_build e2e-kube-router "$KUBE_ROUTER_MODULE" "$KUBE_ROUTER_VERSION" 0 "" \
+    "-s -w -X $v.Version=$KUBE_ROUTER_VERSION -X $v.BuildDate=$(modtime "$KUBE_ROUTER_MODULE@$KUBE_ROUTER_VERSION")" "$BIN" ./cmd/kube-router
+}
+
 build_pause() {
   local src key t0=$SECONDS
   src=$(moddir "k8s.io/kubernetes@$K8S_VERSION")/build/pause/linux/pause.c
@@ -253,6 +262,8 @@ install_node_packages() {
     command -v "${c%%:*}" >/dev/null 2>&1 || missing+=("${c#*:}")
   done
   [ -e /usr/include/seccomp.h ] || missing+=(libseccomp-dev)
+  # kube-router (the NetworkPolicy enforcer) runs `ipset`; the Debian version is pinned in pins.env.
+  command -v ipset >/dev/null 2>&1 || missing+=("ipset=$IPSET_DEB_VERSION")
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing Debian packages: ${missing[*]}"
   local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
@@ -267,6 +278,7 @@ build_node() {
   build_runc
   build_cni
   build_coredns
+  build_kube_router
   build_pause
   build_echo
   build_images

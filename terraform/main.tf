@@ -197,6 +197,7 @@ resource "helm_release" "gif_minio" {
     networkPolicy = {
       appPodSelector              = { "core.spinkube.dev/app-name" = local.gateway_release }
       prometheusNamespaceSelector = { "kubernetes.io/metadata.name" = var.monitoring_namespace }
+      extraFrom                   = var.minio_network_policy_extra_from
     }
   })]
 

@@ -232,6 +232,20 @@ variable "app_hpa" {
   }
 }
 
+variable "minio_network_policy_extra_from" {
+  description = "More NetworkPolicy peers (e.g. [{ ipBlock = { cidr = \"192.0.2.10/32\" } }]) allowed to MinIO's S3 port besides the gateway, the seeder, the replicas and Prometheus."
+  type        = list(any)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for peer in var.minio_network_policy_extra_from :
+      length(keys(peer)) > 0 && length(setsubtract(keys(peer), ["ipBlock", "namespaceSelector", "podSelector"])) == 0
+    ])
+    error_message = "Each peer is a NetworkPolicy peer: an object with ipBlock, namespaceSelector and/or podSelector only."
+  }
+}
+
 variable "helm_timeout_seconds" {
   description = "Timeout of each helm_release (image pulls on a fresh minikube take a while)."
   type        = number

@@ -114,12 +114,20 @@ def s3(endpoint_ip, access_key, secret_key, port=9000):
     )
 
 
-def run_pod(name, image, args, timeout=120):
-    """Run a one-shot pod in the app namespace and return its log."""
+STRAY_LABELS = "app.kubernetes.io/part-of=e2e-checks"
+
+
+def run_pod(name, image, args, timeout=120, labels=STRAY_LABELS, node=None):
+    """Run a one-shot pod in the app namespace and return its log.
+
+    labels: the pod's labels ("k=v,k2=v2"), which decide what NetworkPolicies let it reach.
+    node: pin it to this node (spec.nodeName), e.g. to send from the other node.
+    """
     kubectl("-n", NAMESPACE, "delete", "pod", name, "--ignore-not-found", "--wait=true")
+    extra = [f'--overrides={{"apiVersion": "v1", "spec": {{"nodeName": "{node}"}}}}'] if node else []
     kubectl(
         "-n", NAMESPACE, "run", name, f"--image={image}", "--image-pull-policy=Never",
-        "--restart=Never", "--labels=app.kubernetes.io/part-of=e2e-checks", "--command", "--", *args,
+        "--restart=Never", f"--labels={labels}", *extra, "--command", "--", *args,
     )
     try:
         wait_for(
@@ -150,3 +158,26 @@ def app_creds():
 def root_creds():
     creds = secret("gif-minio-root")
     return creds["rootUser"], creds["rootPassword"]
+
+
+def gateway_pod_labels():
+    """The labels the charts' NetworkPolicies let reach MinIO's S3 port as the gateway, read
+    from the applied policy itself ("k=v,..." for run_pod)."""
+    policy = kjson("-n", NAMESPACE, "get", "networkpolicy", "gif-minio")
+    for peer in policy["spec"]["ingress"][0]["from"]:
+        if "podSelector" in peer and "namespaceSelector" not in peer:
+            labels = peer["podSelector"].get("matchLabels", {})
+            if any("spinkube" in k for k in labels):
+                return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    raise AssertionError(f"no gateway peer in NetworkPolicy gif-minio: {policy['spec']}")
+
+
+def pods_by_node(namespace=NAMESPACE, selector=None):
+    """{node: sorted pod names} of the running pods (phase Running, not terminating)."""
+    args = ["-n", namespace, "get", "pods"] + (["-l", selector] if selector else [])
+    out = {}
+    for p in kjson(*args)["items"]:
+        if p["status"].get("phase") != "Running" or p["metadata"].get("deletionTimestamp"):
+            continue
+        out.setdefault(p["spec"].get("nodeName"), []).append(p["metadata"]["name"])
+    return {n: sorted(v) for n, v in sorted(out.items())}

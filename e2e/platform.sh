@@ -39,7 +39,8 @@ E2E_TAG=platform SAY_T0=$(date +%s%N) # messages carry the seconds since start
 # ---- pins ---------------------------------------------------------------------------------
 # From pins.env, so that the offline checks' schemas, the CRDs and the controllers agree. The
 # wrapper modules in e2e/platform/build/ carry the same versions (build_binaries checks).
-pins PROM_OPERATOR_MODULE PROM_OPERATOR_VERSION SPIN_OPERATOR_MODULE SPIN_OPERATOR_VERSION ADAPTER_VERSION
+pins PROM_OPERATOR_MODULE PROM_OPERATOR_VERSION SPIN_OPERATOR_MODULE SPIN_OPERATOR_VERSION ADAPTER_VERSION \
+  KUBE_STATE_METRICS_MODULE KUBE_STATE_METRICS_VERSION
 PROMETHEUS_VERSION=v3.5.0 # the image tag: pins.env's PROMETHEUS_VERSION v0.305.0 is its Go module version
 IMAGE_PREFIX=e2e.local
 # -------------------------------------------------------------------------------------------
@@ -76,7 +77,12 @@ build_wrapped() {
   # shellcheck disable=SC2064 # expand now: the trap must remove this very dir
   trap "rm -rf '$tmp'" EXIT
   (cd "$dir" && GOFLAGS="$GOBUILDFLAGS" "$GO" build -ldflags="$ldflags" -o "$tmp/" "${pkgs[@]}")
-  for spec in "$@"; do mv -f "$tmp/$(basename "${spec%=*}")" "$BIN/${spec#*=}"; done
+  local out
+  for spec in "$@"; do
+    # go build names a binary after the last path element, skipping a major-version suffix (/v2).
+    out=$(basename "${spec%=*}"); [[ $out =~ ^v[0-9]+$ ]] && out=$(basename "$(dirname "${spec%=*}")")
+    mv -f "$tmp/$out" "$BIN/${spec#*=}"
+  done
   rm -rf "$tmp"; trap - EXIT
   stamp_set "$stamp" "$key"
   say "built ${*#*=} in $((SECONDS - t0))s"
@@ -89,6 +95,8 @@ build_binaries() {
     die "e2e/platform/build/prometheus-operator/go.mod does not require $PROM_OPERATOR_MODULE $PROM_OPERATOR_VERSION (edit it, then go mod tidy)"
   grep -qE "^[[:space:]]*$SPIN_OPERATOR_MODULE $SPIN_OPERATOR_VERSION( |\$)" "$PLAT/build/spin-operator/go.mod" ||
     die "e2e/platform/build/spin-operator/go.mod does not require $SPIN_OPERATOR_MODULE $SPIN_OPERATOR_VERSION (edit it, then go mod tidy)"
+  grep -qE "^[[:space:]]*(require )?$KUBE_STATE_METRICS_MODULE $KUBE_STATE_METRICS_VERSION( |\$)" "$PLAT/build/kube-state-metrics/go.mod" ||
+    die "e2e/platform/build/kube-state-metrics/go.mod does not require $KUBE_STATE_METRICS_MODULE $KUBE_STATE_METRICS_VERSION (edit it, then go mod tidy)"
   # -X flags as in upstream's Makefiles (prometheus/common/version); the revision is not in the
   # module zip, so it stays unset, like BuildUser.
   v=${PROM_OPERATOR_VERSION#v}
@@ -99,6 +107,10 @@ build_binaries() {
   build_wrapped e2e-platform-spin-operator "$PLAT/build/spin-operator" \
     "-s -w -X $pv.Version=$SPIN_OPERATOR_VERSION -X $pv.BuildDate=$(modtime "$SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION")" \
     "$SPIN_OPERATOR_MODULE/cmd=spin-operator"
+  # kube-state-metrics: upstream's Makefile sets the same prometheus/common/version variables.
+  build_wrapped e2e-platform-kube-state-metrics "$PLAT/build/kube-state-metrics" \
+    "-s -w -X $pv.Version=$KUBE_STATE_METRICS_VERSION -X $pv.BuildDate=$(modtime "$KUBE_STATE_METRICS_MODULE@$KUBE_STATE_METRICS_VERSION")" \
+    "$KUBE_STATE_METRICS_MODULE=kube-state-metrics"
   # Prometheus and prometheus-adapter: the same binaries the offline checks use (stamped there).
   "$ROOT/scripts/k8s/tools.sh" prometheus adapter
   if [ ! -x "$BIN/imgbuild" ] || ! stamp_ok e2e-platform-imgbuild "$(hash_files "$ROOT"/images/go.mod "$ROOT"/images/go.sum "$ROOT"/images/cmd/imgbuild/*.go)" "$BIN/imgbuild"; then
@@ -150,6 +162,8 @@ cmd_images() {
     -user 65534:65534
   image prometheus-adapter "$ADAPTER_VERSION" -file "$BIN/adapter:/adapter:0555" -entrypoint /adapter -user 65534:65534
   image spin-operator "$SPIN_OPERATOR_VERSION" -file "$BIN/spin-operator:/manager:0555" -entrypoint /manager -user 65532:65532
+  image kube-state-metrics "$KUBE_STATE_METRICS_VERSION" -file "$BIN/kube-state-metrics:/kube-state-metrics:0555" \
+    -entrypoint /kube-state-metrics -user 65534:65534
 }
 
 # ---- manifests ----------------------------------------------------------------------------
@@ -166,7 +180,7 @@ cmd_render() {
   values=$(python3 "$ROOT/scripts/k8s/render_tftpl.py" "$ROOT/terraform/values/prometheus-adapter.yaml.tftpl" \
     "prometheus_url=http://kube-prometheus-stack-prometheus.monitoring.svc" prometheus_port=9090 \
     "namespace=$APP_NAMESPACE" "replica_service=$REPLICA_SERVICE")
-  VALUES=$values RUNTIME_CLASS=$RUNTIME_CLASS RUNTIME_HANDLER=$RUNTIME_HANDLER python3 - "$PLAT" <<'EOF'
+  VALUES=$values RUNTIME_CLASS=$RUNTIME_CLASS RUNTIME_HANDLER=$RUNTIME_HANDLER KSM_VERSION=$KUBE_STATE_METRICS_VERSION python3 - "$PLAT" <<'EOF'
 import hashlib, os, sys
 import yaml
 
@@ -193,9 +207,10 @@ subst = {
     "@CONFIG_SHA256@": hashlib.sha256(config_text.encode()).hexdigest(),
     "@RUNTIME_CLASS@": os.environ["RUNTIME_CLASS"],
     "@RUNTIME_HANDLER@": os.environ["RUNTIME_HANDLER"],
+    "@KSM_VERSION@": os.environ["KSM_VERSION"],
 }
 out = []
-for name in ("monitoring.yaml", "adapter.yaml", "spin-operator.yaml", "runtimeclass.yaml"):
+for name in ("monitoring.yaml", "kube-state-metrics.yaml", "adapter.yaml", "spin-operator.yaml", "runtimeclass.yaml"):
     text = open(os.path.join(plat, name)).read()
     for k, v in subst.items():
         text = text.replace(k, v)
@@ -267,6 +282,7 @@ cmd_deploy() {
   k apply --server-side --force-conflicts --field-manager=$FIELD_MANAGER -f "$rendered" >/dev/null
   say "applied $(grep -c '^kind:' "$rendered") objects (${rendered#"$ROOT"/})"
   rollout monitoring deployment/prometheus-operator
+  rollout monitoring deployment/kube-state-metrics
   rollout spin-operator deployment/spin-operator
   # The operator creates the StatefulSet shortly after it starts.
   t0=$SECONDS

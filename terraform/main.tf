@@ -75,7 +75,9 @@ resource "helm_release" "kube_prometheus_stack" {
   wait       = true
   timeout    = var.helm_timeout_seconds
 
-  values = [templatefile("${path.module}/values/kube-prometheus-stack.yaml.tftpl", {})]
+  values = [templatefile("${path.module}/values/kube-prometheus-stack.yaml.tftpl", {
+    install_grafana = var.install_grafana
+  })]
 }
 
 resource "helm_release" "prometheus_adapter" {
@@ -248,6 +250,55 @@ resource "helm_release" "gif_gateway" {
     helm_release.prometheus_adapter,
     helm_release.gif_minio,
   ]
+}
+
+# Per-pod identity for the app's OTLP metrics. Spin's resource has only service.name=spin and its
+# version, so every pod would write the same Prometheus series (one cumulative counter jumping
+# between pods). The OpenTelemetry SDK in Spin reads OTEL_RESOURCE_ATTRIBUTES, but neither the
+# SpinApp nor the SpinAppExecutor can set arbitrary env (variables become SPIN_VARIABLE_*), so
+# these entries are added to the Deployment spin-operator creates, by server-side apply under
+# their own field manager: spin-operator's own (forced) apply owns only the fields it sets and
+# leaves these in place.
+resource "kubernetes_env" "gateway_otel" {
+  api_version = "apps/v1"
+  kind        = "Deployment"
+  container   = local.gateway_release # spin-operator names the container after the SpinApp
+
+  metadata {
+    name      = local.gateway_release
+    namespace = kubernetes_namespace_v1.app.metadata[0].name
+  }
+
+  # $(SPIN_VARIABLE_POD_NAME): the chart's SpinApp variable pod_name (downward API), defined
+  # earlier in the container's env. (This provider's field_ref drops field_path, so the pod name
+  # cannot come from here.)
+  env {
+    name  = "OTEL_RESOURCE_ATTRIBUTES"
+    value = "service.instance.id=$(SPIN_VARIABLE_POD_NAME),k8s.pod.name=$(SPIN_VARIABLE_POD_NAME),k8s.namespace.name=${var.namespace},k8s.deployment.name=${local.gateway_release}"
+  }
+  env {
+    name  = "OTEL_METRIC_EXPORT_INTERVAL"
+    value = tostring(var.otel_metric_export_interval_ms)
+  }
+
+  field_manager = "terraform-gateway-otel"
+  force         = true
+
+  depends_on = [terraform_data.gateway_deployment]
+}
+
+# spin-operator creates the Deployment asynchronously, after helm_release.gif_gateway returns
+# (Helm cannot wait for objects its release does not contain), and kubernetes_env fails at once
+# when its target is missing; no provider here can poll for an object, so kubectl does.
+resource "terraform_data" "gateway_deployment" {
+  triggers_replace = [helm_release.gif_gateway.id]
+
+  provisioner "local-exec" {
+    command = join(" ", [
+      var.kubectl_path, "--kubeconfig", "'${pathexpand(var.kubeconfig_path)}'", "--context", "'${var.kube_context}'",
+      "-n", var.namespace, "wait", "--for=create", "--timeout=180s", "deployment/${local.gateway_release}",
+    ])
+  }
 }
 
 data "kubernetes_service_v1" "gateway" {

@@ -218,7 +218,7 @@ variable "replica_hpa" {
 }
 
 variable "app_hpa" {
-  description = "Gateway HPA: bounds and target GIF GETs/s per app pod."
+  description = "Gateway HPA: bounds and target HTTP requests/s per app pod (the app's own spin.request_count, any status)."
   type = object({
     min_replicas         = number
     max_replicas         = number
@@ -243,6 +243,35 @@ variable "minio_network_policy_extra_from" {
       length(keys(peer)) > 0 && length(setsubtract(keys(peer), ["ipBlock", "namespaceSelector", "podSelector"])) == 0
     ])
     error_message = "Each peer is a NetworkPolicy peer: an object with ipBlock, namespaceSelector and/or podSelector only."
+  }
+}
+
+variable "kubectl_path" {
+  description = "kubectl (>= 1.31: wait --for=create) used to wait for the Deployment spin-operator creates for the gateway, before Terraform adds its OTLP resource attributes."
+  type        = string
+  default     = "kubectl"
+
+  # It goes into a shell command line (local-exec).
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_./~+-]+$", var.kubectl_path))
+    error_message = "kubectl_path must be a plain command name or path (letters, digits, _ . / ~ + -)."
+  }
+}
+
+variable "install_grafana" {
+  description = "With install_platform: enable kube-prometheus-stack's Grafana, whose dashboard sidecar loads the gif-gateway chart's dashboard ConfigMap. Set grafana.admin.existingSecret before exposing it."
+  type        = bool
+  default     = false
+}
+
+variable "otel_metric_export_interval_ms" {
+  description = "How often each gateway pod pushes its Spin metrics to Prometheus (OTEL_METRIC_EXPORT_INTERVAL; the SDK default is 60000). The gateway HPA's rate[1m] needs several pushes per minute."
+  type        = number
+  default     = 10000
+
+  validation {
+    condition     = var.otel_metric_export_interval_ms >= 1000 && var.otel_metric_export_interval_ms <= 15000
+    error_message = "otel_metric_export_interval_ms must be 1000..15000 (at least 4 pushes per rate[1m] window)."
   }
 }
 

@@ -12,8 +12,15 @@ the admin token, which the adapter checks with TokenReview and SubjectAccessRevi
 Asserts:
   * custom.metrics.k8s.io lists exactly pods/minio_replica_s3_get_requests_per_second
   * per-pod values ~10 and ~5 (HEAD and the primary excluded), by selector and by name
-  * external.metrics.k8s.io lists exactly gif_gateway_s3_get_requests_per_second and its value
+  * external.metrics.k8s.io lists gif_gateway_s3_get_requests_per_second and its value
     with labelSelector bucket=gifs is ~15 (sum over replicas, primary excluded)
+With `spin` on PATH and the component built (target/wasm32-wasip2/release/gif_gateway.wasm), also
+the gateway's own metric: two `spin up` instances of the app ("pods" gif-gateway-a / -b, each
+with its OTEL_RESOURCE_ATTRIBUTES as terraform/main.tf sets them) push spin.request_count over
+OTLP into the same Prometheus (receiver on, k8s.* attributes promoted, as in
+kube-prometheus-stack.yaml.tftpl) while they answer 6 and 3 invalid-key requests/s (400, no S3):
+  * external.metrics.k8s.io also lists gif_gateway_requests_per_second, ~9 with labelSelector
+    k8s_deployment_name=gif-gateway (the sum over both instances), 0 in another namespace
 """
 import json
 import re
@@ -38,6 +45,9 @@ NS, REPLICA_SVC, PRIMARY_SVC = "gif", "gif-minio-replicas", "gif-minio"
 USER, PASSWORD = "e2e-root", "e2e-root-password-1234"
 LOAD_SECONDS = int(os.environ.get("E2E_LOAD_SECONDS", "80"))
 RATES = {"gif-minio-replicas-a": 10.0, "gif-minio-replicas-b": 5.0, "gif-minio-0": 7.0}
+APP_RATES = {"gif-gateway-a": 6.0, "gif-gateway-b": 3.0}
+SPIN = shutil.which("spin")
+APP_WASM = os.path.join(ROOT, "target", "wasm32-wasip2", "release", "gif_gateway.wasm")
 procs = []
 T0 = time.time()
 
@@ -135,13 +145,39 @@ def main():
                                                "metrics_path": path}}],
                 "relabel_configs": [{"target_label": "job", "replacement": svc}],
             })
+    # The OTLP settings of kube-prometheus-stack.yaml.tftpl (prometheusSpec.enableOTLPReceiver, otlp).
+    tftpl = yaml.safe_load(open(os.path.join(ROOT, "terraform", "values", "kube-prometheus-stack.yaml.tftpl")).read()
+                           .replace("${install_grafana}", "false"))["prometheus"]["prometheusSpec"]
+    otlp = {"promote_resource_attributes": tftpl["otlp"]["promoteResourceAttributes"]}
     with open(os.path.join(WORK, "prometheus.yml"), "w") as f:
-        yaml.safe_dump({"global": {"scrape_interval": "2s", "evaluation_interval": "2s"}, "scrape_configs": scrape}, f)
+        yaml.safe_dump({"global": {"scrape_interval": "2s", "evaluation_interval": "2s"}, "scrape_configs": scrape,
+                        "otlp": otlp}, f)
     prom_port = free_port()
     start("prometheus", [os.path.join(BIN, "prometheus"), f"--config.file={WORK}/prometheus.yml",
-                         f"--storage.tsdb.path={WORK}/tsdb", f"--web.listen-address=127.0.0.1:{prom_port}"])
+                         f"--storage.tsdb.path={WORK}/tsdb", f"--web.listen-address=127.0.0.1:{prom_port}"]
+          + (["--web.enable-otlp-receiver"] if tftpl.get("enableOTLPReceiver") else []))
     wait_http(f"http://127.0.0.1:{prom_port}/-/ready")
     log(f"Prometheus up on :{prom_port}")
+
+    # --- the app under Spin, pushing its own metrics over OTLP ---------------------------------
+    app = {}
+    if SPIN and os.path.exists(APP_WASM):
+        for pod in APP_RATES:
+            port = free_port()
+            start("spin-" + pod, [SPIN, "up", "--from", os.path.join(ROOT, "spin.toml"), "--listen", f"127.0.0.1:{port}"], {
+                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": f"http://127.0.0.1:{prom_port}/api/v1/otlp/v1/metrics",
+                "OTEL_METRIC_EXPORT_INTERVAL": "2000",
+                "OTEL_RESOURCE_ATTRIBUTES": f"service.instance.id={pod},k8s.pod.name={pod},k8s.namespace.name={NS},"
+                                            "k8s.deployment.name=gif-gateway",
+                # Never reached: the load below sends invalid keys only (400 before any S3 call).
+                "SPIN_VARIABLE_S3_ENDPOINT": "http://127.0.0.1:1", "SPIN_VARIABLE_S3_ACCESS_KEY": "unused",
+                "SPIN_VARIABLE_S3_SECRET_KEY": "unused"})
+            app[pod] = port
+        for port in app.values():
+            wait_http(f"http://127.0.0.1:{port}/", timeout=120)
+        log(f"spin up instances of the app: {app}")
+    else:
+        log(f"SKIPPED the gateway's own metric: spin on PATH: {SPIN}, {APP_WASM} built: {os.path.exists(APP_WASM)}")
 
     # --- the pods, in a real kube-apiserver ---------------------------------------------------
     kubeconfig = os.environ["KUBECONFIG"]
@@ -212,7 +248,26 @@ def main():
             n += 1
         counts[(pod, method)] = n
 
+    def app_loop(pod, rate):
+        url = f"http://127.0.0.1:{app[pod]}/bad%00key.gif"
+        n, start_t = 0, time.time()
+        while not stop.is_set():
+            delay = start_t + n / rate - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                urllib.request.urlopen(url, timeout=5).read()
+                log(f"GET {url}: 200, want 400")
+            except urllib.error.HTTPError as e:
+                if e.code != 400:
+                    log(f"GET {url}: {e.code}, want 400")
+            except Exception as e:
+                log(f"GET {pod} failed: {e}")
+            n += 1
+        counts[(pod, "GET (invalid key)")] = n
+
     threads = [threading.Thread(target=loop, args=(p, r, "GET")) for p, r in RATES.items()]
+    threads += [threading.Thread(target=app_loop, args=(p, r)) for p, r in APP_RATES.items() if p in app]
     threads.append(threading.Thread(target=loop, args=("gif-minio-replicas-b", 5.0, "HEAD")))
     for t in threads:
         t.start()
@@ -256,8 +311,19 @@ def main():
         edisc = get(base, "/apis/external.metrics.k8s.io/v1beta1")
         enames = sorted(r["name"] for r in edisc["resources"])
         quiet or log(f"external metrics discovered: {enames}")
-        if enames != ["gif_gateway_s3_get_requests_per_second"]:
-            problems.append(f"unexpected external metric list {enames}")
+        want = sorted(["gif_gateway_s3_get_requests_per_second"] + (["gif_gateway_requests_per_second"] if app else []))
+        if enames != want:
+            problems.append(f"unexpected external metric list {enames}, want {want}")
+        if app:
+            a = get(base, f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_requests_per_second?labelSelector=k8s_deployment_name%3Dgif-gateway", empty_ok=True)
+            total = sum(quantity(i["value"]) for i in a["items"])
+            quiet or log(f"external metric gif_gateway_requests_per_second: {total:.2f} from {len(a['items'])} series")
+            want_app = sum(APP_RATES.values())
+            if not (0.7 * want_app <= total <= 1.3 * want_app):
+                problems.append(f"app request rate {total}, want {want_app} +-30% (both instances, every request)")
+            other = get(base, "/apis/external.metrics.k8s.io/v1beta1/namespaces/elsewhere/gif_gateway_requests_per_second", empty_ok=True)
+            if sum(quantity(i["value"]) for i in other["items"]) != 0:
+                problems.append(f"app request rate in another namespace should be 0: {other}")
         e = get(base, f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_s3_get_requests_per_second?labelSelector=bucket%3Dgifs")
         total = sum(quantity(i["value"]) for i in e["items"])
         quiet or log(f"external metric (bucket=gifs): {total:.2f} from {len(e['items'])} series")

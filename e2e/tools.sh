@@ -41,28 +41,13 @@ CLEANUP=()
 trap 'rm -rf "${CLEANUP[@]}"' EXIT
 
 # ---- pins ---------------------------------------------------------------------------------
-# v1.34.12: the newest 1.34 patch the module proxy serves (its /@v/list stops at v1.34.4, but
-# v1.34.5..v1.34.12 are served by exact version). Staging modules are v0.34.12.
-K8S_VERSION=v1.34.12
-# etcd 3.6 is what Kubernetes 1.34 is built and tested against (its go.mod: etcd client v3.6.4);
-# v3.6.16 is the newest 3.6 patch. Its go.mod needs go >= 1.26.0.
-ETCD_VERSION=v3.6.16
+# Versions live in pins.env (K8S_VERSION is also the offline checks' schema version).
+pins K8S_VERSION ETCD_VERSION CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION COREDNS_VERSION PAUSE_VERSION
 # The CRD sources: the same pins as the offline checks (kubeconform schemas) and platform.sh.
 pins SPIN_OPERATOR_MODULE SPIN_OPERATOR_VERSION PROM_OPERATOR_MODULE PROM_OPERATOR_VERSION
 pins KUBE_ROUTER_MODULE KUBE_ROUTER_VERSION IPSET_DEB_VERSION
 KUBE_BINS="kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy kubeadm"
-# Node pieces. containerd: 2.x (Kubernetes 1.34 needs >= 1.7); v2.2.9 is the newest 2.2 patch the
-# proxy serves, its go.mod needs only go 1.25, and 2.2 still supports this host's cgroup v1.
-CONTAINERD_VERSION=v2.2.9
-# The runc that containerd v2.2.9 itself tests against (its script/setup/runc-version).
-RUNC_VERSION=v1.3.6
-# v1.10.0's go.mod says go 1.26.8: exactly the toolchain here, so GOTOOLCHAIN=local still works.
-CNI_PLUGINS_VERSION=v1.10.0
 CNI_PLUGINS="main/bridge ipam/host-local main/loopback meta/portmap"
-# Newest 1.14 patch served; e2e/manifests/coredns.yaml uses only long-stable plugins.
-COREDNS_VERSION=v1.14.7
-# Tag of build/pause/Makefile at K8S_VERSION: the image name kubelet and containerd expect.
-PAUSE_VERSION=3.10.1
 IMAGES=$ROOT/target/e2e/images
 CNI_BIN=$TOOLS/cni/bin
 # -------------------------------------------------------------------------------------------

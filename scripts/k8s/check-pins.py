@@ -100,6 +100,13 @@ def main():
         name = key.removeprefix("TF_PROVIDER_").removesuffix("_VERSION").lower()
         checks.append((f"terraform/versions.tf {name} version", requirements.get(name), key, f"= {pins[key]}"))
 
+    # The e2e wrapper modules (go.mod files cannot read pins.env either).
+    for gomod, module, pin in [("e2e/kube/go.mod", pins["K8S_MODULE"], "K8S_VERSION"),
+                               ("e2e/etcd/go.mod", "go.etcd.io/etcd/server/v3", "ETCD_VERSION")]:
+        text = (root / gomod).read_text() if (root / gomod).is_file() else ""
+        found = re.search(rf"^\s*(?:require\s+)?{re.escape(module)} (v\S+)", text, re.M)
+        checks.append((f"{gomod} requires {module}", found and found.group(1), pin, pins[pin]))
+
     # Pins quoted in prose: module@version, "prometheus-operator vX", "adapter vX".
     mentions = [(re.escape(pins[k]) + r"@(v[0-9][0-9A-Za-z.+-]*[0-9A-Za-z])", k.replace("_MODULE", "_VERSION"))
                 for k in pins if k.endswith("_MODULE") and k.replace("_MODULE", "_VERSION") in pins]

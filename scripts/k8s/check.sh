@@ -176,12 +176,14 @@ run "chart and Terraform defaults, and pins quoted in their prose, agree with pi
   python3 scripts/k8s/check-pins.py --terraform-docs "$BIN/terraform-docs"
 broken=$WORK/pins-broken
 rm -rf "$broken" && mkdir -p "$broken"
-tar --exclude=terraform/.terraform -cf - pins.env charts terraform | tar -C "$broken" -xf -
+tar --exclude=terraform/.terraform -cf - pins.env charts terraform e2e/kube/go.mod e2e/etcd/go.mod | tar -C "$broken" -xf -
 sed -i 's/^\(  tag: \).*/\1"0.0.0-selftest"/' "$broken/charts/gif-gateway/values.yaml"
+sed -i 's|^\(\s*go.etcd.io/etcd/server/v3 \)v[0-9.]*|\1v0.0.0|' "$broken/e2e/etcd/go.mod"
 sed -i 's/^\(  default *= \)"v1\.[0-9.]*"$/\1"v0.0.0"/' "$broken/terraform/variables.tf"
 sed -i 's/prometheus-operator v[0-9.]*/prometheus-operator v0.0.0/' "$broken/terraform/variables.tf"
-must_fail "the pins check rejects a changed chart default, Terraform default and quoted pin" \
-  "gif-gateway/values.yaml image.tag is '0.0.0-selftest'" "cert_manager_chart_version default is 'v0.0.0'" "mentions is 'v0.0.0'" -- \
+must_fail "the pins check rejects a changed chart default, Terraform default, quoted pin and wrapper go.mod" \
+  "gif-gateway/values.yaml image.tag is '0.0.0-selftest'" "cert_manager_chart_version default is 'v0.0.0'" "mentions is 'v0.0.0'" \
+  "e2e/etcd/go.mod requires go.etcd.io/etcd/server/v3 is 'v0.0.0'" -- \
   python3 scripts/k8s/check-pins.py --terraform-docs "$BIN/terraform-docs" "$broken"
 
 # ---------------------------------------------------------------------------------------------

@@ -81,16 +81,18 @@ def draw_scaling(start, end, path=PICTURE, title="gif-gateway e2e load test"):
     step = 5
     t = lambda ts: datetime.fromtimestamp(float(ts), tz=timezone.utc)  # noqa: E731
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
-    for expr, label, style in (
-        (APP_RATE, "app requests/s (Spin spin.request_count, OTLP)", "-"),
-        (MINIO_GET_RATE, "MinIO GetObject/s (replica tier, bucket)", "--"),
+    for expr, label, style, color in (
+        (APP_RATE, "app requests/s (Spin spin.request_count, OTLP)", "-", "tab:blue"),
+        (MINIO_GET_RATE, "MinIO GetObject/s (replica tier, bucket)", "--", "tab:orange"),
     ):
         for series in query_range(expr, start, end, step):
-            ax1.plot([t(v[0]) for v in series["values"]], [float(v[1]) for v in series["values"]], style, label=label)
+            ax1.plot([t(v[0]) for v in series["values"]], [float(v[1]) for v in series["values"]], style,
+                     color=color, label=label)
     ax1.set_ylabel("requests/s (rate 1m)")
     ax1.legend(loc="upper left")
     ax1.grid(alpha=0.3)
-    for metric, style in (("desired", "-"), ("current", ":")):
+    colors = {GATEWAY: "tab:blue", REPLICAS: "tab:orange"}
+    for metric, style, width in (("desired", "-", 2.5), ("current", "--", 1.5)):
         expr = (
             f'max by (horizontalpodautoscaler) (kube_horizontalpodautoscaler_status_{metric}_replicas'
             f'{{namespace="{NAMESPACE}",horizontalpodautoscaler=~"{GATEWAY}|{REPLICAS}"}})'
@@ -98,13 +100,13 @@ def draw_scaling(start, end, path=PICTURE, title="gif-gateway e2e load test"):
         for series in query_range(expr, start, end, step):
             name = series["metric"]["horizontalpodautoscaler"]
             ax2.step([t(v[0]) for v in series["values"]], [float(v[1]) for v in series["values"]], style,
-                     where="post", label=f"{name} {metric}")
+                     where="post", color=colors.get(name), linewidth=width, label=f"{name} {metric}")
     ax2.set_ylabel("replicas")
     ax2.set_xlabel("time (UTC)")
     ax2.yaxis.get_major_locator().set_params(integer=True)
     ax2.legend(loc="upper left")
     ax2.grid(alpha=0.3)
-    ax2.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+    ax2.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S"))
     fig.suptitle(title)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

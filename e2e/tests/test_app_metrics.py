@@ -44,9 +44,16 @@ def hpa():
 
 
 def external(metric, selector):
-    items = get_raw(
-        f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NAMESPACE}/{metric}?labelSelector={selector}"
-    )["items"]
+    """The External metric's value; 0 while prometheus-adapter has no series for it (it answers
+    NotFound: e.g. MinIO's GetObject counter before the first GET)."""
+    try:
+        items = get_raw(
+            f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NAMESPACE}/{metric}?labelSelector={selector}"
+        )["items"]
+    except AssertionError as err:
+        if "could not find the metric" in str(err):
+            return 0.0
+        raise
     return sum(float(i["value"].rstrip("m")) / (1000 if i["value"].endswith("m") else 1) for i in items)
 
 
@@ -93,7 +100,7 @@ def test_each_gateway_pod_pushes_its_own_series():
     )
     env = {e["name"]: e for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"]["value"].endswith("/api/v1/otlp/v1/metrics")
-    pods = wait_for("gateway pods Ready", ready_gateway_pods, 300)
+    wait_for("gateway pods Ready", ready_gateway_pods, 300)
 
     # instance = service.instance.id = the pod name: one series per pod, never one shared
     # counter that jumps between pods.
@@ -106,7 +113,7 @@ def test_each_gateway_pod_pushes_its_own_series():
     labels = query(APP_SERIES)[0][0]
     assert labels["app_id"] == "gif-gateway" and labels["component_id"] == "gif-gateway", labels
     assert labels.get("k8s_pod_name") == labels["instance"], labels
-    record(app_metric_series=sorted(seen), app_pods_at_start=pods)
+    record(app_metric_series=sorted(seen), app_pods=ready_gateway_pods())
 
 
 def test_bad_keys_raise_the_app_rate_and_scale_the_app_while_minio_stays_flat():
@@ -129,7 +136,10 @@ def test_bad_keys_raise_the_app_rate_and_scale_the_app_while_minio_stays_flat():
                 "gif_gateway_s3_get_requests_per_second", "bucket%3Dgifs"))
             status = hpa()["status"]
             peak["desired"] = max(peak["desired"], status.get("desiredReplicas", 0))
-            return status.get("desiredReplicas", 0) > APP_MIN and peak["app"] > APP_TARGET
+            if status.get("desiredReplicas", 0) > APP_MIN and peak["app"] > APP_TARGET:
+                return True
+            # What wait_for reports on timeout.
+            raise AssertionError(f"not scaled out yet: peaks {peak}, HPA metrics {status.get('currentMetrics')}")
 
         wait_for("the app HPA to scale out on bad-key requests alone", app_scaled_out, 420, interval=5)
         status = hpa()["status"]

@@ -124,6 +124,7 @@ cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
   "replica_hpa": {"min_replicas": 2, "max_replicas": 3, "target_average_value": "5"},
   "app_hpa": {"min_replicas": 1, "max_replicas": 4, "target_average_value": "5"},
   "helm_timeout_seconds": 600,
+  "kubectl_path": "$TOOLS/bin/kubectl",
   "minio_network_policy_extra_from": [{"ipBlock": {"cidr": "$E2E_HOST_IP/32"}}]
 }
 EOF

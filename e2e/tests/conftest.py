@@ -37,6 +37,20 @@ def record(**values):
     RESULTS.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+NO_SHIM = (
+    "SPIN_SHIM is not set, so the app's pods cannot run (no registry here has containerd-shim-spin); "
+    "set SPIN_SHIM=/path/to/containerd-shim-spin-v2 (CI uses ../shared/spin/bin) to run this check"
+)
+
+
+def need_shim():
+    """The checks that run the app's pods; CI (REQUIRE_SPIN=1) must never skip them."""
+    if not os.environ.get("SPIN_SHIM"):
+        if os.environ.get("REQUIRE_SPIN") == "1":
+            pytest.fail(f"REQUIRE_SPIN=1 but {NO_SHIM}")
+        pytest.skip(NO_SHIM)
+
+
 def kubectl(*args, check=True, timeout=120):
     proc = subprocess.run(
         [KUBECTL, *args], capture_output=True, text=True, timeout=timeout

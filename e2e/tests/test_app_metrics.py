@@ -20,8 +20,7 @@ from app_metrics import (
     query,
     scalar,
 )
-from conftest import NAMESPACE, get_raw, kjson, node_ip, record, service_ip, wait_for
-from test_stack import need_shim
+from conftest import NAMESPACE, get_raw, kjson, need_shim, node_ip, record, service_ip, wait_for
 
 # e2e/run.sh: app_hpa min 1, target 5 requests/s per pod.
 APP_MIN, APP_TARGET = 1, 5.0

@@ -11,8 +11,7 @@ import subprocess
 
 import requests
 
-from conftest import ASSET, NAMESPACE, ROOT, kjson, kubectl, node_ip, wait_for
-from test_stack import need_shim
+from conftest import ASSET, NAMESPACE, ROOT, kjson, kubectl, need_shim, node_ip, wait_for
 
 HELM = str(ROOT / ".tools/bin/helm")
 RELEASE = "gif-gateway"

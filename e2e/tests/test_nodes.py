@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from conftest import (
+    need_shim,
     ASSET,
     KUBECTL,
     MONITORING,
@@ -40,13 +41,6 @@ ASSET_SHA = hashlib.sha256(ASSET.read_bytes()).hexdigest()
 NODE1 = os.environ.get("E2E_NODE_NAME", "gif-e2e")
 NODE2 = os.environ.get("E2E_NODE2_NAME") or "gif-e2e-2"
 GATEWAY, REPLICAS, PRIMARY = "gif-gateway", "gif-minio-replicas", "gif-minio"
-
-
-def need_shim():
-    if not os.environ.get("SPIN_SHIM"):
-        if os.environ.get("REQUIRE_SPIN") == "1":
-            pytest.fail("REQUIRE_SPIN=1 but SPIN_SHIM is not set: the gateway's pods cannot run")
-        pytest.skip("SPIN_SHIM is not set: the gateway's pods cannot run")
 
 
 def ready(pod):

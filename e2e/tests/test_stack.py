@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from app_metrics import draw_scaling
 from conftest import (
+    need_shim,
     ASSET,
     MONITORING,
     NAMESPACE,
@@ -35,19 +36,6 @@ from conftest import (
 
 TF = os.environ.get("E2E_TERRAFORM", "terraform")
 TF_DIR = os.environ.get("E2E_TF_DIR")
-SPIN_SHIM = os.environ.get("SPIN_SHIM")
-NO_SHIM = (
-    "SPIN_SHIM is not set, so the app's pods cannot run (no registry here has containerd-shim-spin); "
-    "set SPIN_SHIM=/path/to/containerd-shim-spin-v2 (CI uses ../shared/spin/bin) to run this check"
-)
-
-
-def need_shim():
-    """The checks that run the app's pods; CI (REQUIRE_SPIN=1) must never skip them."""
-    if not SPIN_SHIM:
-        if os.environ.get("REQUIRE_SPIN") == "1":
-            pytest.fail(f"REQUIRE_SPIN=1 but {NO_SHIM}")
-        pytest.skip(NO_SHIM)
 BUCKET = "gifs"
 KEY = "animation.gif"
 ASSET_SHA = hashlib.sha256(ASSET.read_bytes()).hexdigest()
@@ -185,7 +173,7 @@ def test_metrics_apis_serve_both_hpa_metrics():
         240,
     )
     assert external[0]["metricName"] == "gif_gateway_s3_get_requests_per_second"
-    if SPIN_SHIM:  # the gateway's own metric exists once its pods push (they need the shim)
+    if os.environ.get("SPIN_SHIM"):  # the gateway's own metric exists once its pods push (they need the shim)
         app = wait_for(
             "external metric gif_gateway_requests_per_second",
             lambda: get_raw(

@@ -12,7 +12,6 @@ import subprocess
 import threading
 import time
 
-import pytest
 import requests
 
 from conftest import (

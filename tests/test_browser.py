@@ -2,7 +2,6 @@
 import shutil
 import tempfile
 
-import pytest
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

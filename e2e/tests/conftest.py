@@ -11,12 +11,14 @@ import ipaddress
 import json
 import os
 import subprocess
+import threading
 import time
 import urllib.parse
 from pathlib import Path
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +51,49 @@ def need_shim():
         if os.environ.get("REQUIRE_SPIN") == "1":
             pytest.fail(f"REQUIRE_SPIN=1 but {NO_SHIM}")
         pytest.skip(NO_SHIM)
+
+
+class Background:
+    """`threads` worker threads running `self._run(i)` for the length of a `with` block (or until
+    `_run` returns); `self._stop` is set when the block ends, `self._lock` guards the counts."""
+
+    def __init__(self, threads):
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(threads)]
+
+    def _run(self, i):
+        raise NotImplementedError
+
+    def __enter__(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+
+
+class Hammer(Background):
+    """Requests through the LoadBalancer from `threads` threads until stop; counts answers."""
+
+    def __init__(self, path, threads=3, pause=0.02):
+        self.url = f"http://{node_ip()}{path}"
+        self.pause, self.codes = pause, {}
+        super().__init__(threads)
+
+    def _run(self, _i):
+        with requests.Session() as session:
+            while not self._stop.is_set():
+                try:
+                    code = session.get(self.url, timeout=10).status_code
+                except requests.RequestException as err:
+                    code = type(err).__name__
+                with self._lock:
+                    self.codes[code] = self.codes.get(code, 0) + 1
+                self._stop.wait(self.pause)
 
 
 def kubectl(*args, check=True, timeout=120):
@@ -85,6 +130,14 @@ def wait_for(what, probe, timeout, interval=5):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
         time.sleep(interval)
+
+
+def active_targets(namespace=NAMESPACE):
+    """Prometheus' active scrape targets of one namespace (through the API server's service proxy)."""
+    active = get_raw(
+        f"/api/v1/namespaces/{MONITORING}/services/kube-prometheus-stack-prometheus:9090/proxy/api/v1/targets?state=active"
+    )["data"]["activeTargets"]
+    return [t for t in active if t["labels"].get("namespace") == namespace]
 
 
 def secret(name):

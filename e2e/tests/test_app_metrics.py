@@ -4,7 +4,6 @@ Runs before test_stack.py (file order), right after `terraform apply`: the gatew
 minimum size and nothing else sends traffic.
 """
 
-import threading
 import time
 
 import requests
@@ -20,7 +19,7 @@ from app_metrics import (
     query,
     scalar,
 )
-from conftest import NAMESPACE, get_raw, kjson, need_shim, node_ip, record, service_ip, wait_for
+from conftest import NAMESPACE, Hammer, get_raw, kjson, need_shim, record, service_ip, wait_for
 
 # e2e/run.sh: app_hpa min 1, target 5 requests/s per pod.
 APP_MIN, APP_TARGET = 1, 5.0
@@ -54,37 +53,6 @@ def external(metric, selector):
             return 0.0
         raise
     return sum(float(i["value"].rstrip("m")) / (1000 if i["value"].endswith("m") else 1) for i in items)
-
-
-class Hammer:
-    """Requests through the LoadBalancer from `threads` threads until stop; counts answers."""
-
-    def __init__(self, path, threads=3, pause=0.02):
-        self.url = f"http://{node_ip()}{path}"
-        self.pause, self.codes, self._stop = pause, {}, threading.Event()
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
-
-    def _run(self):
-        with requests.Session() as session:
-            while not self._stop.is_set():
-                try:
-                    code = session.get(self.url, timeout=10).status_code
-                except requests.RequestException as err:
-                    code = type(err).__name__
-                with self._lock:
-                    self.codes[code] = self.codes.get(code, 0) + 1
-                self._stop.wait(self.pause)
-
-    def __enter__(self):
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        for t in self._threads:
-            t.join()
 
 
 def test_each_gateway_pod_pushes_its_own_series():

@@ -9,20 +9,19 @@ import hashlib
 import json
 import os
 import subprocess
-import threading
 import time
 
 import requests
 
 from conftest import (
+    active_targets,
+    Background,
     need_shim,
     ASSET,
     KUBECTL,
-    MONITORING,
     NAMESPACE,
     STRAY_LABELS,
     gateway_pod_labels,
-    get_raw,
     kjson,
     kubectl,
     node_ip,
@@ -140,10 +139,7 @@ def test_prometheus_scrapes_and_the_seeder_seeded_through_the_policies(root_s3):
     assert hashlib.sha256(body).hexdigest() == ASSET_SHA
 
     def targets():
-        active = get_raw(
-            f"/api/v1/namespaces/{MONITORING}/services/kube-prometheus-stack-prometheus:9090/proxy/api/v1/targets?state=active"
-        )["data"]["activeTargets"]
-        ours = [t for t in active if t["labels"].get("namespace") == NAMESPACE]
+        ours = active_targets()
         up = {t["labels"].get("pod") for t in ours if t["health"] == "up"}
         # Every MinIO pod (both nodes) is scraped, through its policy.
         return set(minio_pods()) <= up and up
@@ -188,7 +184,7 @@ def create(objects):
     assert proc.returncode == 0, proc.stderr
 
 
-class GifLoad:
+class GifLoad(Background):
     """Steady GIF GETs through the LoadBalancer, a new connection each, counting every failure
     with its reason."""
 
@@ -196,9 +192,7 @@ class GifLoad:
         self.url, self.period = url, threads / rate
         self.ok = 0
         self.failures = []
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(threads)]
+        super().__init__(threads)
 
     def _run(self, i):
         nxt = time.monotonic() + i * self.period / len(self._threads)
@@ -216,16 +210,6 @@ class GifLoad:
                     self.ok += 1
             nxt += self.period
             self._stop.wait(max(0.0, nxt - time.monotonic()))
-
-    def __enter__(self):
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        for t in self._threads:
-            t.join()
 
 
 def deployment_available(name):

@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import subprocess
-import threading
 import time
 
 import pytest
@@ -17,9 +16,11 @@ from botocore.exceptions import ClientError
 
 from app_metrics import draw_scaling
 from conftest import (
+    active_targets,
+    Background,
+    Hammer,
     need_shim,
     ASSET,
-    MONITORING,
     NAMESPACE,
     gateway_pod_labels,
     get_raw,
@@ -143,10 +144,7 @@ def test_minio_primary_and_replicas_ready():
 
 def test_prometheus_scrapes_minio():
     def targets():
-        active = get_raw(
-            f"/api/v1/namespaces/{MONITORING}/services/kube-prometheus-stack-prometheus:9090/proxy/api/v1/targets?state=active"
-        )["data"]["activeTargets"]
-        ours = [t for t in active if t["labels"].get("namespace") == NAMESPACE]
+        ours = active_targets()
         services = {t["labels"].get("service") for t in ours if t["health"] == "up"}
         down = [(t["scrapeUrl"], t["health"], t.get("lastError")) for t in ours if t["health"] != "up"]
         return {"gif-minio", REPLICAS} <= services and not down and ours
@@ -222,15 +220,14 @@ def test_spinapp_is_reconciled_with_secret_variables():
         assert want.items() <= secret_env(pod["spec"]).items()
 
 
-class Load:
+class Load(Background):
     """Bounded S3 GET load on the replica Service: `rate` signed GETs/s with the app's
     credentials, like the gateway makes one per GIF, until stop() or `limit` seconds."""
 
     def __init__(self, client, rate, limit):
         self.client, self.rate, self.limit = client, rate, limit
         self.sent = self.errors = 0
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(4)]
+        super().__init__(4)
 
     def _run(self, i):
         period = len(self._threads) / self.rate
@@ -244,16 +241,6 @@ class Load:
             self.sent += 1
             nxt += period
             self._stop.wait(max(0.0, nxt - time.monotonic()))
-
-    def __enter__(self):
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        for t in self._threads:
-            t.join()
 
 
 def test_hpas_scale_out_under_load_and_back_in_with_nothing_lost(root_s3, app_creds, root_creds):
@@ -331,20 +318,8 @@ def test_app_hpa_scales_the_gateway_under_real_load():
     # From its minimum, so the scale-out below is this load's (test_app_metrics scaled it before).
     wait_for("gif-gateway back at its minimum", lambda: kjson(
         "-n", NAMESPACE, "get", "deployment", "gif-gateway")["spec"]["replicas"] == APP_MIN, 600, interval=10)
-    url = f"http://{node_ip()}/{KEY}"
     t_start = time.time()
-    stop = threading.Event()
-
-    def hammer():
-        with requests.Session() as session:
-            while not stop.is_set():
-                session.get(url, timeout=10)
-                time.sleep(0.05)
-
-    threads = [threading.Thread(target=hammer, daemon=True) for i in range(3)]
-    for t in threads:
-        t.start()
-    try:
+    with Hammer(f"/{KEY}", threads=3, pause=0.05):
         wait_for(
             "gif-gateway Deployment scaled out by its HPA",
             lambda: kjson("-n", NAMESPACE, "get", "deployment", "gif-gateway")["spec"]["replicas"] > APP_MIN,
@@ -361,10 +336,6 @@ def test_app_hpa_scales_the_gateway_under_real_load():
                 "-n", NAMESPACE, "get", "deployment", REPLICAS)["spec"]["replicas"] > REPLICA_MIN, 180, interval=10)
         except AssertionError as err:
             print(f"picture without a MinIO scale-out: {err}")
-    finally:
-        stop.set()
-        for t in threads:
-            t.join()
     # Two more rate windows, so the picture shows the load ending.
     time.sleep(90)
     png = draw_scaling(t_start - 60, time.time(), title="gif-gateway e2e: GIF load through the LoadBalancer")

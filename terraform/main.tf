@@ -287,6 +287,43 @@ resource "kubernetes_env" "gateway_otel" {
   depends_on = [terraform_data.gateway_deployment]
 }
 
+# What a drain needs from the gateway's pods, which SpinApp (spin-operator v0.6.1) has no field
+# for: a preStop pause, so that a pod told to stop keeps serving while kube-proxy on every node
+# drops it from the Service (without it, a drain refused 3-6 of ~160 GETs in the e2e), and a
+# soft spread over nodes. Server-side applied to spin-operator's Deployment under a field manager
+# of its own, like gateway_otel above; kubectl does it because the kubernetes provider has no
+# partial-object apply. The sleep action is kubelet's, so it works with any runtime (the shim
+# has no shell to exec).
+resource "terraform_data" "gateway_pod_spec" {
+  count            = var.gateway_prestop_sleep_seconds > 0 ? 1 : 0
+  triggers_replace = [terraform_data.gateway_deployment.id, var.gateway_prestop_sleep_seconds]
+
+  provisioner "local-exec" {
+    interpreter = ["/bin/sh", "-c"]
+    command = join(" ", [
+      "printf '%s' '${jsonencode({
+        apiVersion = "apps/v1"
+        kind       = "Deployment"
+        metadata   = { name = local.gateway_release, namespace = var.namespace }
+        spec = { template = { spec = {
+          containers = [{
+            name      = local.gateway_release
+            lifecycle = { preStop = { sleep = { seconds = var.gateway_prestop_sleep_seconds } } }
+          }]
+          topologySpreadConstraints = [{
+            maxSkew           = 1
+            topologyKey       = "kubernetes.io/hostname"
+            whenUnsatisfiable = "ScheduleAnyway"
+            labelSelector     = { matchLabels = { "core.spinkube.dev/app-name" = local.gateway_release } }
+          }]
+        } } }
+      })}' |",
+      var.kubectl_path, "--kubeconfig", "'${pathexpand(var.kubeconfig_path)}'", "--context", "'${var.kube_context}'",
+      "apply", "--server-side", "--field-manager=terraform-gateway-pod", "--force-conflicts", "-f", "-",
+    ])
+  }
+}
+
 # spin-operator creates the Deployment asynchronously, after helm_release.gif_gateway returns
 # (Helm cannot wait for objects its release does not contain), and kubernetes_env fails at once
 # when its target is missing; no provider here can poll for an object, so kubectl does.

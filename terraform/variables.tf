@@ -258,6 +258,17 @@ variable "kubectl_path" {
   }
 }
 
+variable "gateway_prestop_sleep_seconds" {
+  description = "Seconds a gateway pod keeps serving after it is told to stop (preStop sleep, added to spin-operator's Deployment with a soft spread over nodes), so a node drain refuses no request; 0 leaves the Deployment as spin-operator makes it."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.gateway_prestop_sleep_seconds >= 0 && var.gateway_prestop_sleep_seconds <= 25
+    error_message = "gateway_prestop_sleep_seconds must be 0..25 (pods get 30 s to stop)."
+  }
+}
+
 variable "install_grafana" {
   description = "With install_platform: enable kube-prometheus-stack's Grafana, whose dashboard sidecar loads the gif-gateway chart's dashboard ConfigMap. Set grafana.admin.existingSecret before exposing it."
   type        = bool

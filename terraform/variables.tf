@@ -247,7 +247,7 @@ variable "minio_network_policy_extra_from" {
 }
 
 variable "kubectl_path" {
-  description = "kubectl (>= 1.31: wait --for=create) used to wait for the Deployment spin-operator creates for the gateway, before Terraform adds its OTLP resource attributes."
+  description = "kubectl (>= 1.31: wait --for=create) used to wait for the Deployment spin-operator creates for the gateway, before Terraform adds its OTLP resource attributes, and to server-side apply its preStop sleep and spread (gateway_prestop_sleep_seconds)."
   type        = string
   default     = "kubectl"
 

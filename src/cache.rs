@@ -197,21 +197,14 @@ pub fn cacheable(status: u16, response_headers: &[(String, Vec<u8>)]) -> bool {
     status == 200 && small && !forbidden && header(response_headers, "etag").is_some()
 }
 
-/// What the client gets for a request answered from an entry.
+/// What the client gets for a request answered from an entry: a 304, or the entry's body whole
+/// or cut by the client's `Range` (the same outcomes as a range the gateway applies itself).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Answer {
     /// 304 with these headers, no body.
     NotModified(HeaderList),
-    /// 200 with the entry's headers and the whole body.
-    Full,
-    /// 206: bytes `first..=last` with these headers.
-    Partial {
-        first: u64,
-        last: u64,
-        headers: HeaderList,
-    },
-    /// 416 with this Content-Range.
-    Unsatisfiable { content_range: String },
+    /// 200, 206 or 416, decided by `headers::cut_range`.
+    Body(DeferredOutcome),
 }
 
 /// Answers a GET or HEAD from an entry, as MinIO would have for the same request headers, plus
@@ -234,26 +227,18 @@ pub fn answer(entry: &Entry, request: &[(String, Vec<u8>)]) -> Answer {
         return Answer::NotModified(kept);
     }
     let Some(range) = header(request, "range") else {
-        return Answer::Full;
+        return Answer::Body(DeferredOutcome::Full);
     };
     if let Some(if_range) = header(request, "if-range") {
         if !headers::if_range_matches(if_range, etag, last_modified) {
-            return Answer::Full;
+            return Answer::Body(DeferredOutcome::Full);
         }
     }
-    match headers::cut_range(range, &entry.headers, entry.body.len() as u64) {
-        DeferredOutcome::Full => Answer::Full,
-        DeferredOutcome::Partial {
-            first,
-            last,
-            headers,
-        } => Answer::Partial {
-            first,
-            last,
-            headers,
-        },
-        DeferredOutcome::Unsatisfiable { content_range } => Answer::Unsatisfiable { content_range },
-    }
+    Answer::Body(headers::cut_range(
+        range,
+        &entry.headers,
+        entry.body.len() as u64,
+    ))
 }
 
 /// RFC 9110 §13.2.2: `If-None-Match` decides when present (weak comparison, `*` matches);
@@ -463,7 +448,7 @@ mod tests {
     fn conditionals_are_answered_like_rfc_9110() {
         let e = entry(b"0123456789");
         let ask = |pairs: &[(&str, &str)]| answer(&e, &list(pairs));
-        assert_eq!(ask(&[]), Answer::Full);
+        assert_eq!(ask(&[]), Answer::Body(DeferredOutcome::Full));
         let Answer::NotModified(h) = ask(&[("if-none-match", "\"zzz\", W/\"abc\"")]) else {
             panic!()
         };
@@ -474,14 +459,17 @@ mod tests {
             ask(&[("if-none-match", "*")]),
             Answer::NotModified(_)
         ));
-        assert_eq!(ask(&[("if-none-match", "\"zzz\"")]), Answer::Full);
+        assert_eq!(
+            ask(&[("if-none-match", "\"zzz\"")]),
+            Answer::Body(DeferredOutcome::Full)
+        );
         // If-None-Match decides even when If-Modified-Since would say 304.
         assert_eq!(
             ask(&[
                 ("if-none-match", "\"zzz\""),
                 ("if-modified-since", "Mon, 07 Nov 1994 00:00:00 GMT")
             ]),
-            Answer::Full
+            Answer::Body(DeferredOutcome::Full)
         );
         assert!(matches!(
             ask(&[("if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT")]),
@@ -493,20 +481,23 @@ mod tests {
         ));
         assert_eq!(
             ask(&[("if-modified-since", "Sun, 06 Nov 1994 08:49:36 GMT")]),
-            Answer::Full
+            Answer::Body(DeferredOutcome::Full)
         );
-        assert_eq!(ask(&[("if-modified-since", "yesterday")]), Answer::Full);
+        assert_eq!(
+            ask(&[("if-modified-since", "yesterday")]),
+            Answer::Body(DeferredOutcome::Full)
+        );
     }
 
     #[test]
     fn ranges_are_cut_from_the_entry() {
         let e = entry(b"0123456789");
         let ask = |pairs: &[(&str, &str)]| answer(&e, &list(pairs));
-        let Answer::Partial {
+        let Answer::Body(DeferredOutcome::Partial {
             first,
             last,
             headers,
-        } = ask(&[("range", "bytes=2-4")])
+        }) = ask(&[("range", "bytes=2-4")])
         else {
             panic!()
         };
@@ -518,34 +509,34 @@ mod tests {
         );
         assert!(matches!(
             ask(&[("range", "bytes=-3")]),
-            Answer::Partial {
+            Answer::Body(DeferredOutcome::Partial {
                 first: 7,
                 last: 9,
                 ..
-            }
+            })
         ));
         assert_eq!(
             ask(&[("range", "bytes=10-")]),
-            Answer::Unsatisfiable {
+            Answer::Body(DeferredOutcome::Unsatisfiable {
                 content_range: "bytes */10".into()
-            }
+            })
         );
         assert_eq!(
             ask(&[("range", "bytes=0-1,4-5")]),
-            Answer::Full,
+            Answer::Body(DeferredOutcome::Full),
             "multiple ranges: whole body"
         );
         assert!(matches!(
             ask(&[("range", "bytes=0-0"), ("if-range", "\"abc\"")]),
-            Answer::Partial { .. }
+            Answer::Body(DeferredOutcome::Partial { .. })
         ));
         assert_eq!(
             ask(&[("range", "bytes=0-0"), ("if-range", "\"old\"")]),
-            Answer::Full
+            Answer::Body(DeferredOutcome::Full)
         );
         assert_eq!(
             ask(&[("range", "bytes=0-0"), ("if-range", "W/\"abc\"")]),
-            Answer::Full
+            Answer::Body(DeferredOutcome::Full)
         );
     }
 

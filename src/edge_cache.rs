@@ -13,7 +13,7 @@ use spin_sdk::key_value::Store;
 use crate::cache::{self, Answer, Entry};
 use crate::config::{self, Config};
 use crate::gateway;
-use crate::headers::{self, HeaderList};
+use crate::headers::{self, DeferredOutcome, HeaderList};
 
 /// Which way the cache answered, for the client and the tests: `hit`, `revalidated` or `miss`.
 const STATE_HEADER: &str = "x-edge-cache";
@@ -228,17 +228,17 @@ fn answer(
     let empty: &[u8] = &[];
     match cache::answer(entry, request_headers) {
         Answer::NotModified(list) => gateway::respond_complete(out, 304, &with_state(&list), empty),
-        Answer::Full => gateway::respond_complete(
+        Answer::Body(DeferredOutcome::Full) => gateway::respond_complete(
             out,
             200,
             &with_state(&entry.headers),
             if head_only { empty } else { &entry.body },
         ),
-        Answer::Partial {
+        Answer::Body(DeferredOutcome::Partial {
             first,
             last,
             headers,
-        } => gateway::respond_complete(
+        }) => gateway::respond_complete(
             out,
             206,
             &with_state(&headers),
@@ -248,7 +248,7 @@ fn answer(
                 &entry.body[first as usize..=last as usize]
             },
         ),
-        Answer::Unsatisfiable { content_range } => gateway::respond_text(
+        Answer::Body(DeferredOutcome::Unsatisfiable { content_range }) => gateway::respond_text(
             out,
             416,
             "range not satisfiable\n",

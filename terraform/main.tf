@@ -1,6 +1,11 @@
 locals {
   minio_release   = "gif-minio"
   gateway_release = "gif-gateway"
+  # The kubectl command line of the local-exec steps below (the gateway's Deployment belongs to
+  # spin-operator, which no provider here can wait for or partially apply).
+  kubectl = join(" ", [
+    var.kubectl_path, "--kubeconfig", "'${pathexpand(var.kubeconfig_path)}'", "--context", "'${var.kube_context}'",
+  ])
   # Names the gif-minio chart derives from its release name (release name contains the chart name).
   minio_replica_service = "${local.minio_release}-replicas"
   minio_app_secret      = "${local.minio_release}-app"
@@ -318,7 +323,7 @@ resource "terraform_data" "gateway_pod_spec" {
           }]
         } } }
       })}' |",
-      var.kubectl_path, "--kubeconfig", "'${pathexpand(var.kubeconfig_path)}'", "--context", "'${var.kube_context}'",
+      local.kubectl,
       "apply", "--server-side", "--field-manager=terraform-gateway-pod", "--force-conflicts", "-f", "-",
     ])
   }
@@ -332,7 +337,7 @@ resource "terraform_data" "gateway_deployment" {
 
   provisioner "local-exec" {
     command = join(" ", [
-      var.kubectl_path, "--kubeconfig", "'${pathexpand(var.kubeconfig_path)}'", "--context", "'${var.kube_context}'",
+      local.kubectl,
       "-n", var.namespace, "wait", "--for=create", "--timeout=180s", "deployment/${local.gateway_release}",
     ])
   }

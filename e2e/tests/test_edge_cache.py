@@ -36,10 +36,10 @@ def rolled_out():
 
 def cache_states(n=6):
     """n GETs of the GIF through the LoadBalancer on one kept-alive connection (so one pod)."""
-    states = []
+    states, url = [], f"http://{node_ip()}/{KEY}"
     with requests.Session() as session:
         for _ in range(n):
-            resp = session.get(f"http://{node_ip()}/{KEY}", timeout=10)
+            resp = session.get(url, timeout=10)
             assert resp.status_code == 200
             assert hashlib.sha256(resp.content).hexdigest() == ASSET_SHA
             states.append(resp.headers.get("X-Edge-Cache"))

@@ -9,7 +9,7 @@ use spin_sdk::http::{
     OutgoingResponse, ResponseOutparam, Scheme,
 };
 use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
-use spin_sdk::wit::wasi::http0_2_0::types::RequestOptions;
+use spin_sdk::wit::wasi::http0_2_0::types::{ErrorCode, RequestOptions};
 use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 use crate::body::{self, BodyPlan};
@@ -17,6 +17,7 @@ use crate::config::{self, Config};
 use crate::headers::{self, DeferredOutcome, HeaderList, Outcome};
 use crate::key::{self, Route};
 use crate::page;
+use crate::retry;
 
 /// Bytes moved per splice call: large enough to keep syscalls rare, small enough to keep the
 /// component's memory flat however big the object is.
@@ -162,7 +163,8 @@ pub(crate) fn respond_upstream(
     }
 }
 
-/// Sends the signed request and waits for the response head.
+/// Sends the signed request and waits for the response head; a request whose connection broke
+/// before any answer is sent once more (see `retry`).
 pub(crate) fn fetch(
     forwarded: HeaderList,
     config: &Config,
@@ -193,7 +195,28 @@ pub(crate) fn fetch(
             .into_iter()
             .map(|(name, value)| (name.to_string(), value.into_bytes())),
     );
-    let fields = Fields::from_list(&list).map_err(|e| format!("invalid header: {e:?}"))?;
+    let mut attempt = 1;
+    loop {
+        match send(&list, config, &path, head_only)? {
+            Ok(response) => return Ok(response),
+            Err(code) if attempt < retry::ATTEMPTS && retry::worth_retrying(&code) => {
+                eprintln!("gif-gateway: object store connection failed ({code:?}); sending the request again");
+                attempt += 1;
+            }
+            Err(code) => return Err(format!("{code:?}")),
+        }
+    }
+}
+
+/// One attempt: `Err` if the request could not even be handed to the host, `Ok(Err(code))` if
+/// the host sent it and got no response head back.
+fn send(
+    list: &HeaderList,
+    config: &Config,
+    path: &str,
+    head_only: bool,
+) -> Result<Result<IncomingResponse, ErrorCode>, String> {
+    let fields = Fields::from_list(list).map_err(|e| format!("invalid header: {e:?}"))?;
 
     let outgoing = OutgoingRequest::new(fields);
     let scheme = match config.endpoint.scheme() {
@@ -211,7 +234,7 @@ pub(crate) fn fetch(
         && outgoing
             .set_authority(Some(config.endpoint.authority()))
             .is_ok()
-        && outgoing.set_path_with_query(Some(&path)).is_ok();
+        && outgoing.set_path_with_query(Some(path)).is_ok();
     if !configured {
         return Err("the host rejected the request line".into());
     }
@@ -223,12 +246,13 @@ pub(crate) fn fetch(
     let _ = options.set_first_byte_timeout(Some(timeout_ns));
     let _ = options.set_between_bytes_timeout(Some(BETWEEN_BYTES_TIMEOUT_NS));
 
-    let pending =
-        outgoing_handler::handle(outgoing, Some(options)).map_err(|e| format!("{e:?}"))?;
+    let pending = match outgoing_handler::handle(outgoing, Some(options)) {
+        Ok(pending) => pending,
+        Err(code) => return Ok(Err(code)),
+    };
     pending.subscribe().block();
     match pending.get() {
-        Some(Ok(Ok(response))) => Ok(response),
-        Some(Ok(Err(code))) => Err(format!("{code:?}")),
+        Some(Ok(result)) => Ok(result),
         Some(Err(())) | None => Err("response already taken".into()),
     }
 }

@@ -1,8 +1,16 @@
-"""MinIO going away turns into a quick, plain 502; MinIO coming back needs no app restart."""
+"""MinIO going away turns into a quick, plain 502; MinIO coming back needs no app restart; a
+connection that breaks under a request is retried once on a new one."""
 import signal
+import socket
+import struct
+import threading
 import time
+from urllib.parse import urlsplit
 
-from conftest import GIF_KEY, wait_until
+import pytest
+import requests
+
+from conftest import GIF, GIF_KEY, app_env, sha256, start_app, stop, wait_until
 
 
 def test_minio_down_is_a_fast_502_and_recovery_needs_no_restart(app, minio):
@@ -36,3 +44,120 @@ def test_a_hung_minio_is_a_502_within_two_seconds(app, minio):
     assert response.status_code == 502
     assert elapsed < 2.0, f"502 took {elapsed:.2f}s"
     wait_until(lambda: app.get(f"/{GIF_KEY}").status_code == 200, 20, "the app to serve again")
+
+
+class BreakingProxy:
+    """A loopback TCP proxy in front of the real MinIO that breaks connections the way a MinIO pod
+    going away does (a node drained, a rolling update): while `to_break` is above zero, the next
+    request to arrive, on a new or a kept-alive connection, is read and its connection closed
+    without an answer (`mode` "close": FIN; "reset": RST)."""
+
+    def __init__(self, upstream_url: str):
+        parts = urlsplit(upstream_url)
+        self.upstream = (parts.hostname, parts.port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.mode, self.to_break, self.broken, self.connections = "close", 0, 0, 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client):
+        upstream = None
+        try:
+            while data := client.recv(65536):
+                with self.lock:
+                    breaking = self.to_break > 0
+                    if breaking:
+                        self.to_break -= 1
+                        self.broken += 1
+                if breaking:
+                    if self.mode == "reset":
+                        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    return
+                if upstream is None:
+                    upstream = socket.create_connection(self.upstream)
+                    threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+                upstream.sendall(data)
+        except OSError:
+            pass
+        finally:
+            client.close()
+            if upstream is not None:
+                upstream.close()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.listener.close()
+
+
+@pytest.fixture(scope="module")
+def proxied_app(host, minio, app_credentials, tmp_path_factory):
+    proxy = BreakingProxy(minio.url)
+    env = app_env(minio, app_credentials)
+    env["SPIN_VARIABLE_S3_ENDPOINT"] = proxy.url
+    app = start_app(host, env, tmp_path_factory.mktemp(f"app-proxied-{host}"))
+    yield app, proxy
+    stop(app.proc)
+    proxy.close()
+
+
+@pytest.mark.parametrize("mode", ["close", "reset"])
+def test_a_connection_broken_under_the_request_is_retried_once(proxied_app, mode):
+    app, proxy = proxied_app
+    want = sha256(GIF.read_bytes())
+    # Warms Spin's pool: the next request can go out on this kept-alive connection.
+    assert app.get(f"/{GIF_KEY}").status_code == 200
+    proxy.mode = mode
+    for method in ("GET", "HEAD"):
+        before = proxy.broken
+        proxy.to_break = 1
+        response = requests.request(method, f"{app.url}/{GIF_KEY}", timeout=30)
+        assert response.status_code == 200, (method, response.status_code, response.text, app.logs()[-2000:])
+        assert proxy.broken == before + 1, "the proxy did not break the first attempt"
+        if method == "GET":
+            assert sha256(response.content) == want
+        else:
+            assert int(response.headers["Content-Length"]) == GIF.stat().st_size
+    assert "sending the request again" in app.logs()
+
+
+def test_a_store_that_breaks_every_connection_is_a_fast_502_after_two_attempts(proxied_app):
+    app, proxy = proxied_app
+    proxy.mode = "close"
+    before = proxy.broken
+    proxy.to_break = 1000
+    try:
+        started = time.monotonic()
+        response = app.get(f"/{GIF_KEY}", timeout=10)
+        elapsed = time.monotonic() - started
+        attempts = proxy.broken - before
+    finally:
+        proxy.to_break = 0
+    assert response.status_code == 502 and response.text == "object store unavailable\n"
+    assert attempts == 2, f"{attempts} attempts reached the store"
+    assert elapsed < 2.0, f"502 took {elapsed:.2f}s"
+    assert app.get(f"/{GIF_KEY}").status_code == 200
+

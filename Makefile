@@ -43,7 +43,7 @@ k8s-check: test-tools ## Offline checks of charts/, terraform/, images/ (helm, k
 	e2e/check-apiserver.sh
 	scripts/k8s/check.sh
 
-e2e: test-tools build ## terraform apply on a single-node Kubernetes built from source, then HPA, data and destroy checks (needs root)
+e2e: test-tools build ## terraform apply on a two-node Kubernetes built from source, then policy, drain, telemetry, HPA, data and destroy checks (needs root)
 	e2e/run.sh
 
 k8s-images: build ## Image tarballs (app, MinIO + mc, seeder) for `minikube image load`, built without Docker

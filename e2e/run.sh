@@ -112,7 +112,8 @@ provider_installation {
 EOF
 export TF_CLI_CONFIG_FILE=$TF_WORK/terraformrc TF_IN_AUTOMATION=1
 CONTEXT=$("$E2E_KUBECTL" config current-context)
-# Small HPA targets so a bounded load of a few dozen GETs/s scales both autoscalers.
+# Small HPA targets so a bounded load of a few dozen GETs/s scales both autoscalers, and 30 s
+# scale-down windows (the charts': 120 s) so that the checks waiting for a scale-in wait less.
 # extra_from: the checks act as the operator on the host, who reads and writes MinIO directly (as
 # through `minikube tunnel` routes): its one address may reach S3. Pods get only what the chart's
 # policies allow (e2e/tests/test_nodes.py checks both).
@@ -121,8 +122,8 @@ cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
   "kubeconfig_path": "$KUBECONFIG",
   "kube_context": "$CONTEXT",
   "install_platform": false,
-  "replica_hpa": {"min_replicas": 2, "max_replicas": 3, "target_average_value": "5"},
-  "app_hpa": {"min_replicas": 1, "max_replicas": 4, "target_average_value": "5"},
+  "replica_hpa": {"min_replicas": 2, "max_replicas": 3, "target_average_value": "5", "scale_down_window_seconds": 30},
+  "app_hpa": {"min_replicas": 1, "max_replicas": 4, "target_average_value": "5", "scale_down_window_seconds": 30},
   "helm_timeout_seconds": 600,
   "kubectl_path": "$TOOLS/bin/kubectl",
   "minio_network_policy_extra_from": [{"ipBlock": {"cidr": "$E2E_HOST_IP/32"}}]
@@ -135,4 +136,4 @@ mv "$TF_WORK/e2e.auto.tfvars.json" "$TF_WORK/terraform/"
 phase "6/6 checks (e2e/tests)"
 export E2E_TF_DIR=$TF_WORK/terraform E2E_TERRAFORM=$TF E2E_KUBECTL=$TOOLS/bin/kubectl E2E_RESULTS=$STATE/results.json
 rm -f "$E2E_RESULTS"
-"$TOOLS/venv/bin/python" -m pytest e2e/tests -v -rs ${E2E_SELECT:+-k "$E2E_SELECT"}
+"$TOOLS/venv/bin/python" -m pytest e2e/tests -v -rs --durations=0 ${E2E_SELECT:+-k "$E2E_SELECT"}

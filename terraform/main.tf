@@ -16,6 +16,15 @@ locals {
 
   prometheus_service = "kube-prometheus-stack-prometheus"
 
+  # HPA behavior overrides: only what the caller set. An empty map leaves the chart's behavior
+  # whole, where a null would delete the chart's value from the merged values.
+  replica_hpa_behavior = {
+    for k, w in { scaleDown = var.replica_hpa.scale_down_window_seconds } : k => { stabilizationWindowSeconds = w } if w != null
+  }
+  app_hpa_behavior = {
+    for k, w in { scaleDown = var.app_hpa.scale_down_window_seconds } : k => { stabilizationWindowSeconds = w } if w != null
+  }
+
   spin_operator_crds_url = "https://github.com/spinframework/spin-operator/releases/download/v${var.spin_operator_version}/spin-operator.crds.yaml"
 
   common_labels = {
@@ -199,6 +208,7 @@ resource "helm_release" "gif_minio" {
         minReplicas        = var.replica_hpa.min_replicas
         maxReplicas        = var.replica_hpa.max_replicas
         targetAverageValue = var.replica_hpa.target_average_value
+        behavior           = local.replica_hpa_behavior
       }
     }
     networkPolicy = {
@@ -234,6 +244,7 @@ resource "helm_release" "gif_gateway" {
       minReplicas        = var.app_hpa.min_replicas
       maxReplicas        = var.app_hpa.max_replicas
       targetAverageValue = var.app_hpa.target_average_value
+      behavior           = local.app_hpa_behavior
     }
     spinkube = {
       shim = {
@@ -295,7 +306,7 @@ resource "kubernetes_env" "gateway_otel" {
 # What a drain needs from the gateway's pods, which SpinApp (spin-operator v0.6.1) has no field
 # for: a preStop pause, so that a pod told to stop keeps serving while kube-proxy on every node
 # drops it from the Service (without it, a drain refused 3-6 of ~160 GETs in the e2e), and a
-# soft spread over nodes. Server-side applied to spin-operator's Deployment under a field manager
+# spread over nodes. Server-side applied to spin-operator's Deployment under a field manager
 # of its own, like gateway_otel above; kubectl does it because the kubernetes provider has no
 # partial-object apply. The sleep action is kubelet's, so it works with any runtime (the shim
 # has no shell to exec).
@@ -315,10 +326,14 @@ resource "terraform_data" "gateway_pod_spec" {
             name      = local.gateway_release
             lifecycle = { preStop = { sleep = { seconds = var.gateway_prestop_sleep_seconds } } }
           }]
+          # Hard, like the MinIO replicas' (a soft spread put 3 of 4 pods on one node in the
+          # e2e); a cordoned node is no domain (Honor), so a drain can move its pods.
           topologySpreadConstraints = [{
             maxSkew           = 1
             topologyKey       = "kubernetes.io/hostname"
-            whenUnsatisfiable = "ScheduleAnyway"
+            whenUnsatisfiable = "DoNotSchedule"
+            nodeTaintsPolicy  = "Honor"
+            matchLabelKeys    = ["pod-template-hash"]
             labelSelector     = { matchLabels = { "core.spinkube.dev/app-name" = local.gateway_release } }
           }]
         } } }

@@ -203,11 +203,12 @@ variable "minio_root_password" {
 }
 
 variable "replica_hpa" {
-  description = "Read-replica HPA: bounds and target S3 GET requests/s per replica pod."
+  description = "Read-replica HPA: bounds, target S3 GET requests/s per replica pod, and optionally how long the load must stay low before it removes a replica (scale-down stabilization window; unset: the chart's)."
   type = object({
-    min_replicas         = number
-    max_replicas         = number
-    target_average_value = string
+    min_replicas              = number
+    max_replicas              = number
+    target_average_value      = string
+    scale_down_window_seconds = optional(number)
   })
   default = { min_replicas = 2, max_replicas = 6, target_average_value = "20" }
 
@@ -215,20 +216,31 @@ variable "replica_hpa" {
     condition     = var.replica_hpa.min_replicas >= 1 && var.replica_hpa.min_replicas <= var.replica_hpa.max_replicas
     error_message = "replica_hpa needs 1 <= min_replicas <= max_replicas."
   }
+
+  validation {
+    condition     = coalesce(var.replica_hpa.scale_down_window_seconds, 0) >= 0 && coalesce(var.replica_hpa.scale_down_window_seconds, 0) <= 3600
+    error_message = "replica_hpa.scale_down_window_seconds must be 0..3600 (the HPA's limit)."
+  }
 }
 
 variable "app_hpa" {
-  description = "Gateway HPA: bounds and target HTTP requests/s per app pod (the app's own spin.request_count, any status)."
+  description = "Gateway HPA: bounds, target HTTP requests/s per app pod (the app's own spin.request_count, any status), and optionally how long the load must stay low before it removes a pod (scale-down stabilization window; unset: the chart's)."
   type = object({
-    min_replicas         = number
-    max_replicas         = number
-    target_average_value = string
+    min_replicas              = number
+    max_replicas              = number
+    target_average_value      = string
+    scale_down_window_seconds = optional(number)
   })
   default = { min_replicas = 2, max_replicas = 8, target_average_value = "10" }
 
   validation {
     condition     = var.app_hpa.min_replicas >= 1 && var.app_hpa.min_replicas <= var.app_hpa.max_replicas
     error_message = "app_hpa needs 1 <= min_replicas <= max_replicas."
+  }
+
+  validation {
+    condition     = coalesce(var.app_hpa.scale_down_window_seconds, 0) >= 0 && coalesce(var.app_hpa.scale_down_window_seconds, 0) <= 3600
+    error_message = "app_hpa.scale_down_window_seconds must be 0..3600 (the HPA's limit)."
   }
 }
 
@@ -259,7 +271,7 @@ variable "kubectl_path" {
 }
 
 variable "gateway_prestop_sleep_seconds" {
-  description = "Seconds a gateway pod keeps serving after it is told to stop (preStop sleep, added to spin-operator's Deployment with a soft spread over nodes), so a node drain refuses no request; 0 leaves the Deployment as spin-operator makes it."
+  description = "Seconds a gateway pod keeps serving after it is told to stop (preStop sleep, added to spin-operator's Deployment with a one-per-node spread), so a node drain refuses no request; 0 leaves the Deployment as spin-operator makes it."
   type        = number
   default     = 5
 

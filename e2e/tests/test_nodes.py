@@ -241,6 +241,7 @@ def test_drain_a_node_under_load_loses_no_request(root_creds):
         kubectl("-n", NAMESPACE, "delete", "pod", "-l", STRAY_LABELS, "--wait=true", "--ignore-not-found")
 
         url = f"http://{node_ip()}/{KEY}"
+        load_began = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         t0 = time.monotonic()
         # 6/s: below what would make the gateway's HPA (e2e target 5/s per pod) add pods to the
         # two, so the drain is all that moves them.
@@ -258,6 +259,15 @@ def test_drain_a_node_under_load_loses_no_request(root_creds):
             time.sleep(5)
         after = placement()
         kubectl("uncordon", NODE2)
+        # What the gateway pods still running saw of MinIO pods going away: requests it sent a
+        # second time after a broken connection (src/retry.rs), and any it gave up on. The pods
+        # evicted from NODE2 took their logs with them.
+        logs = kubectl("-n", NAMESPACE, "logs", "-l", gateway_pod_labels(), "--tail=-1",
+                       f"--since-time={load_began}", check=False)
+        record(
+            drain_gateway_retries=logs.count("sending the request again"),
+            drain_gateway_gave_up=logs.count("object store request failed"),
+        )
         sent = load.ok + len(load.failures)
         record(
             drained_node=NODE2,
@@ -283,7 +293,7 @@ def test_drain_a_node_under_load_loses_no_request(root_creds):
     finally:
         kubectl("uncordon", NODE2, check=False)
         restore = {"spec": {"minReplicas": hpa_spec.get("minReplicas", 1), "behavior": hpa_spec.get("behavior")}}
-        # Back to the applied minimum now, not after the chart's 120 s scale-down window, so that
+        # Back to the applied minimum now, not after the scale-down window and policy period, so that
         # test_stack.py starts from the pod count it expects.
         fast = json.loads(json.dumps(restore))
         if fast["spec"]["behavior"]:

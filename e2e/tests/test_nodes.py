@@ -227,6 +227,7 @@ def test_drain_a_node_under_load_loses_no_request(root_creds):
     # one pod cannot move without an outage, so this check runs at the chart's default of 2 and
     # restores the HPA's spec afterwards.
     hpa_spec = kjson("-n", NAMESPACE, "get", "hpa", GATEWAY)["spec"]
+    follow = None
     kubectl("-n", NAMESPACE, "patch", "hpa", GATEWAY, "--type=merge", "-p", json.dumps({"spec": {"minReplicas": 2}}))
     try:
         wait_for(
@@ -242,6 +243,12 @@ def test_drain_a_node_under_load_loses_no_request(root_creds):
 
         url = f"http://{node_ip()}/{KEY}"
         load_began = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        # The evicted pods take their logs with them: follow every gateway pod's log from now on.
+        follow = subprocess.Popen(
+            [KUBECTL, "-n", NAMESPACE, "logs", "-f", "-l", gateway_pod_labels(), "--tail=0", "--prefix",
+             "--timestamps", "--max-log-requests=20"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
         t0 = time.monotonic()
         # 6/s: below what would make the gateway's HPA (e2e target 5/s per pod) add pods to the
         # two, so the drain is all that moves them.
@@ -259,14 +266,17 @@ def test_drain_a_node_under_load_loses_no_request(root_creds):
             time.sleep(5)
         after = placement()
         kubectl("uncordon", NODE2)
-        # What the gateway pods still running saw of MinIO pods going away: requests it sent a
-        # second time after a broken connection (src/retry.rs), and any it gave up on. The pods
-        # evicted from NODE2 took their logs with them.
-        logs = kubectl("-n", NAMESPACE, "logs", "-l", gateway_pod_labels(), "--tail=-1",
-                       f"--since-time={load_began}", check=False)
+        # What the gateway saw of MinIO pods going away: requests it sent a second time after a
+        # broken connection (src/retry.rs), and any it gave up on. From the pods followed since
+        # the load began (the evicted ones included) and the pods started during the drain.
+        follow.terminate()
+        followed = follow.communicate(timeout=30)[0]
+        started = kubectl("-n", NAMESPACE, "logs", "-l", gateway_pod_labels(), "--tail=-1", "--prefix",
+                          "--timestamps", f"--since-time={load_began}", check=False)
+        lines = {line for line in (followed + started).splitlines() if "gif-gateway:" in line}
         record(
-            drain_gateway_retries=logs.count("sending the request again"),
-            drain_gateway_gave_up=logs.count("object store request failed"),
+            drain_gateway_retries=sorted(line for line in lines if "sending the request again" in line),
+            drain_gateway_gave_up=sorted(line for line in lines if "object store request failed" in line),
         )
         sent = load.ok + len(load.failures)
         record(
@@ -291,6 +301,8 @@ def test_drain_a_node_under_load_loses_no_request(root_creds):
             f"{len(load.failures)} of {sent} GIF GETs failed during the drain of {NODE2}: {load.failures[:10]}\n{drain}"
         )
     finally:
+        if follow is not None and follow.poll() is None:
+            follow.kill()
         kubectl("uncordon", NODE2, check=False)
         restore = {"spec": {"minReplicas": hpa_spec.get("minReplicas", 1), "behavior": hpa_spec.get("behavior")}}
         # Back to the applied minimum now, not after the scale-down window and policy period, so that

@@ -1,10 +1,11 @@
 //! A Spin component that serves objects from a private MinIO (S3) bucket.
 //!
 //! Each client request becomes one SigV4-signed GET or HEAD to MinIO (sent a second time only
-//! if its connection broke before any answer, see `retry`); the body is streamed through, and only bodies up to 1 MiB are held whole so that head and body reach the
-//! host together (see `body`). The modules below (and the shared `s3-request` crate, which
-//! encodes keys and signs requests) hold the pure logic and have native unit tests; `gateway` is
-//! the thin layer that talks to the WASI HTTP host.
+//! if its connection broke before any answer, see `retry`); the body is streamed through, and
+//! only bodies up to 1 MiB are held whole so that head and body reach the host together (see
+//! `body`). The modules below (and the shared `s3-request` crate, which encodes keys and signs
+//! requests) hold the pure logic and have native unit tests; `gateway` is the thin layer that
+//! talks to the WASI HTTP host.
 
 pub mod body;
 pub mod cache;

@@ -19,7 +19,7 @@ from app_metrics import (
     query,
     scalar,
 )
-from conftest import NAMESPACE, Hammer, get_raw, kjson, need_shim, record, service_ip, wait_for
+from conftest import NAMESPACE, Hammer, gateway_settled_at, get_raw, kjson, need_shim, record, service_ip, wait_for
 
 # e2e/run.sh: app_hpa min 1, target 5 requests/s per pod.
 APP_MIN, APP_TARGET = 1, 5.0
@@ -87,8 +87,7 @@ def test_bad_keys_raise_the_app_rate_and_scale_the_app_while_minio_stays_flat():
     """Requests that never reach MinIO (invalid keys, 400): the old metric (MinIO's bucket GET
     rate) would see nothing, the app's own rate sees all of them and its HPA scales out."""
     need_shim()
-    wait_for(f"{GATEWAY} at its minimum of {APP_MIN}", lambda: kjson(
-        "-n", NAMESPACE, "get", "deployment", GATEWAY)["spec"]["replicas"] == APP_MIN, 600, interval=10)
+    wait_for(f"{GATEWAY} settled at its minimum of {APP_MIN}", lambda: gateway_settled_at(APP_MIN), 600, interval=5)
     minio_before = scalar(f"sum(minio_bucket_requests_total{{namespace=\"{NAMESPACE}\",job=\"{REPLICAS}\",api=\"getobject\"}})")
     t0 = time.time()
     peak = {"app": 0.0, "app_external": 0.0, "minio": 0.0, "minio_external": 0.0, "desired": 0}

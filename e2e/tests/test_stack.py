@@ -23,6 +23,7 @@ from conftest import (
     ASSET,
     NAMESPACE,
     gateway_pod_labels,
+    gateway_settled_at,
     get_raw,
     kjson,
     kubectl,
@@ -316,8 +317,7 @@ def test_gif_through_the_load_balancer():
 def test_app_hpa_scales_the_gateway_under_real_load():
     need_shim()
     # From its minimum, so the scale-out below is this load's (test_app_metrics scaled it before).
-    wait_for("gif-gateway back at its minimum", lambda: kjson(
-        "-n", NAMESPACE, "get", "deployment", "gif-gateway")["spec"]["replicas"] == APP_MIN, 600, interval=10)
+    wait_for("gif-gateway settled back at its minimum", lambda: gateway_settled_at(APP_MIN), 600, interval=5)
     t_start = time.time()
     with Hammer(f"/{KEY}", threads=3, pause=0.05):
         wait_for(

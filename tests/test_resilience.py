@@ -57,7 +57,7 @@ class BreakingProxy:
         self.upstream = (parts.hostname, parts.port)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.mode, self.to_break, self.broken, self.connections = "close", 0, 0, 0
+        self.mode, self.to_break, self.broken = "close", 0, 0
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -67,8 +67,6 @@ class BreakingProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            with self.lock:
-                self.connections += 1
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client):

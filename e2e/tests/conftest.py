@@ -96,6 +96,10 @@ class Hammer(Background):
                 self._stop.wait(self.pause)
 
 
+def pod_ready(pod):
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+
+
 def gateway_settled_at(replicas, name="gif-gateway"):
     """The gateway Deployment at `replicas`, with exactly that many pods, all Ready and none
     terminating: a load started earlier could meet a pod that is going away (scale-in or the
@@ -103,11 +107,7 @@ def gateway_settled_at(replicas, name="gif-gateway"):
     if kjson("-n", NAMESPACE, "get", "deployment", name)["spec"]["replicas"] != replicas:
         return False
     pods = kjson("-n", NAMESPACE, "get", "pods", "-l", f"core.spinkube.dev/app-name={name}")["items"]
-    return len(pods) == replicas and all(
-        not p["metadata"].get("deletionTimestamp")
-        and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
-        for p in pods
-    )
+    return len(pods) == replicas and all(not p["metadata"].get("deletionTimestamp") and pod_ready(p) for p in pods)
 
 
 def kubectl(*args, check=True, timeout=120):

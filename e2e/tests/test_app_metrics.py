@@ -19,7 +19,18 @@ from app_metrics import (
     query,
     scalar,
 )
-from conftest import NAMESPACE, Hammer, gateway_settled_at, get_raw, kjson, need_shim, record, service_ip, wait_for
+from conftest import (
+    NAMESPACE,
+    Hammer,
+    gateway_settled_at,
+    get_raw,
+    kjson,
+    need_shim,
+    pod_ready,
+    record,
+    service_ip,
+    wait_for,
+)
 
 # e2e/run.sh: app_hpa min 1, target 5 requests/s per pod.
 APP_MIN, APP_TARGET = 1, 5.0
@@ -33,7 +44,7 @@ def ready_gateway_pods():
     return sorted(
         p["metadata"]["name"] for p in pods
         if not p["metadata"].get("deletionTimestamp")
-        and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
+        and pod_ready(p)
     )
 
 

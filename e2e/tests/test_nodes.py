@@ -25,6 +25,7 @@ from conftest import (
     kjson,
     kubectl,
     node_ip,
+    pod_ready,
     pods_by_node,
     record,
     route_to,
@@ -41,17 +42,13 @@ NODE2 = os.environ.get("E2E_NODE2_NAME") or "gif-e2e-2"
 GATEWAY, REPLICAS, PRIMARY = "gif-gateway", "gif-minio-replicas", "gif-minio"
 
 
-def ready(pod):
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
-
-
 def minio_pods():
     """{pod name: (node, IP)} of the Ready MinIO pods, primary and replicas."""
     pods = kjson("-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/name=gif-minio")["items"]
     return {
         p["metadata"]["name"]: (p["spec"]["nodeName"], p["status"]["podIP"])
         for p in pods
-        if p["metadata"]["labels"].get("app.kubernetes.io/component") in ("primary", "replica") and ready(p)
+        if p["metadata"]["labels"].get("app.kubernetes.io/component") in ("primary", "replica") and pod_ready(p)
     }
 
 

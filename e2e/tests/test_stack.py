@@ -28,6 +28,7 @@ from conftest import (
     kjson,
     kubectl,
     node_ip,
+    pod_ready,
     record,
     route_to,
     run_pod,
@@ -79,7 +80,7 @@ def replica_pod_ips():
     return [
         route_to(p["status"]["podIP"])
         for p in pods["items"]
-        if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
+        if pod_ready(p)
     ]
 
 
@@ -294,7 +295,7 @@ def test_primary_pod_deleted_keeps_its_data(root_s3):
         "gif-minio-0 recreated and Ready",
         lambda: (p := kjson("-n", NAMESPACE, "get", "pod", "gif-minio-0", check=False))
         and p["metadata"]["uid"] != old_uid
-        and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", [])),
+        and pod_ready(p),
         240,
     )
     assert kjson("-n", NAMESPACE, "get", "pvc", "data-gif-minio-0")["metadata"]["uid"] == pvc_uid

@@ -1,6 +1,6 @@
 //! The opt-in edge cache's rules: its settings, where an object lives in the key-value store, the
 //! stored entry, freshness, and how a request is answered from an entry (RFC 9110 ranges and
-//! conditionals). Pure; `gateway` does the store and network calls.
+//! conditionals). Pure; `edge_cache` does the store and network calls.
 //!
 //! The cache is direct-mapped: an object's identity (endpoint, bucket, key) hashes to one of a
 //! fixed number of slots, and the slot holds at most one object of at most `MAX_OBJECT_BYTES`.

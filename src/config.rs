@@ -1,10 +1,17 @@
-//! The gateway's configuration, read from Spin variables on every request (Spin instantiates the
-//! component per request, so there is nothing to cache across requests).
+//! The gateway's configuration, from its Spin variables.
 //!
-//! Each lookup is paid per request: under `spin up` with `SPIN_VARIABLE_*` environment variables
-//! one costs about 20 µs of host CPU (Spin's environment provider leaves the async worker for each
-//! one). So every route reads only the variables it needs: an object request does not read
-//! `index_object`, and the page does not read the bucket, region, timeout or parse the endpoint.
+//! Under Spin 4 a WASIp3 component instance serves up to 128 requests (16 at a time) before it
+//! is dropped, and an idle one goes after 1 s (`spin up --max-instance-reuse-count`,
+//! `--idle-instance-timeout`; the shim has the same defaults). So the variables are read once
+//! per instance (`Settings::from_lookup`) and every request after the first pays nothing for
+//! them. That is safe because Spin resolves a variable's value from its providers when the app
+//! starts (environment, `--variable`, a SpinApp's Secret via the shim's environment), so an
+//! instance could not see a newer value per request anyway; a rotated secret reaches the gateway
+//! when the app or the pod restarts, exactly as before, and an instance never outlives 128
+//! requests or 1 s without one.
+//!
+//! The parsing and validation below are plain functions with native tests; a problem names the
+//! variable and never its value.
 
 use std::fmt;
 
@@ -90,7 +97,7 @@ impl fmt::Debug for Config {
 }
 
 /// A configuration problem, naming the variable but never its value.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub struct ConfigError {
     pub variable: &'static str,
     pub problem: &'static str,
@@ -168,10 +175,32 @@ impl Config {
     }
 }
 
+/// Everything the gateway reads from its variables, each route's part checked on its own: a bad
+/// `edge_cache` or `index_object` fails only what uses it, as when they were read per request.
+pub struct Settings {
+    /// What an object request needs.
+    pub config: Result<Config, ConfigError>,
+    /// The object the page at `/` shows.
+    pub index_object: Result<String, ConfigError>,
+    /// The edge cache's settings, `None` when it is off.
+    pub edge_cache: Result<Option<crate::cache::Settings>, ConfigError>,
+}
+
+impl Settings {
+    /// Reads every variable once (`VARIABLE_NAMES`): `lookup` returns `None` for unset ones.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        Settings {
+            config: Config::from_lookup(&lookup),
+            index_object: index_object_from_lookup(&lookup),
+            edge_cache: edge_cache_from_lookup(&lookup),
+        }
+    }
+}
+
 /// What the page at `/` needs: the object it shows. The three required variables are checked
 /// for presence as well, so that a gateway that could not serve the image answers 500 for the
 /// page too instead of a page with a broken image (`spin up` refuses to start without them, but
-/// a plain WASI host has no manifest to check). Four lookups instead of all seven.
+/// a plain WASI host has no manifest to check).
 pub fn index_object_from_lookup(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<String, ConfigError> {
@@ -248,6 +277,44 @@ mod tests {
                 "index_object"
             ]
         );
+    }
+
+    #[test]
+    fn settings_check_each_part_on_its_own() {
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars: HashMap<&str, &str> = REQUIRED.iter().copied().collect();
+            vars.extend(extra.iter().copied());
+            Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
+        };
+        let all = with(&[]);
+        assert!(all.config.is_ok());
+        assert_eq!(all.index_object.unwrap(), "animation.gif");
+        assert!(all.edge_cache.unwrap().is_none(), "off by default");
+
+        let bad_cache = with(&[("edge_cache", "ttl=forever")]);
+        assert_eq!(bad_cache.edge_cache.unwrap_err().variable, "edge_cache");
+        assert!(bad_cache.config.is_ok() && bad_cache.index_object.is_ok());
+
+        let bad_page = with(&[("index_object", "../x.gif")]);
+        assert_eq!(bad_page.index_object.unwrap_err().variable, "index_object");
+        assert!(bad_page.config.is_ok());
+
+        let bad_timeout = with(&[("s3_timeout_ms", "5")]);
+        assert_eq!(bad_timeout.config.unwrap_err().variable, "s3_timeout_ms");
+        assert!(bad_timeout.index_object.is_ok());
+    }
+
+    #[test]
+    fn settings_read_only_the_gateways_variables() {
+        let names = asked(|l| {
+            Settings::from_lookup(l);
+        });
+        for name in &names {
+            assert!(VARIABLE_NAMES.contains(&name.as_str()), "{name}");
+        }
+        for name in VARIABLE_NAMES {
+            assert!(names.iter().any(|n| n == name), "{name} is never read");
+        }
     }
 
     #[test]

@@ -1,198 +1,148 @@
 //! The opt-in edge cache's glue: Spin's default key-value store in front of MinIO. Off unless the
 //! `edge_cache` variable turns it on; the rules live in `cache`.
 //!
-//! A fresh entry is answered without MinIO (three variable lookups, one store read). A stale one
-//! is revalidated with `If-None-Match`: a 304 keeps it, a 200 replaces it. A miss fills the
-//! cache only from a plain GET; HEAD, ranges and conditionals on a miss go the uncached way.
+//! A fresh entry is answered without MinIO (one store read). A stale one is revalidated with
+//! `If-None-Match`: a 304 keeps it, a 200 replaces it. A miss fills the cache only from a plain
+//! GET; HEAD, ranges and conditionals on a miss go the uncached way.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::key_value::Store;
+use spin_sdk::wasip3::http::types::Response;
 
 use crate::cache::{self, Answer, Entry};
-use crate::config::{self, Config};
-use crate::gateway;
+use crate::config::Config;
 use crate::headers::{self, DeferredOutcome, HeaderList};
+use crate::instance::Instance;
+use crate::respond;
+use crate::upstream::{self, Upstream};
 
 /// Which way the cache answered, for the client and the tests: `hit`, `revalidated` or `miss`.
 const STATE_HEADER: &str = "x-edge-cache";
 
-/// Answers the request from or through the cache and returns `None`, or hands `out` back when
-/// the request should take the uncached way (cache off or unusable, or nothing to fill).
-pub fn serve(
-    request: &IncomingRequest,
-    out: ResponseOutparam,
+/// The answer from or through the cache, or `None` when the request should take the uncached
+/// way (cache off or unusable, or nothing to fill).
+pub async fn serve(
+    instance: &Instance,
+    request_headers: &HeaderList,
     key: &str,
     head_only: bool,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Option<ResponseOutparam> {
-    let settings = match config::edge_cache_from_lookup(lookup) {
+) -> Option<Response> {
+    let settings = match &instance.settings.edge_cache {
         Ok(Some(settings)) => settings,
-        Ok(None) => return Some(out),
-        Err(err) => {
-            gateway::not_configured(out, err, head_only);
-            return None;
-        }
+        Ok(None) => return None,
+        Err(err) => return Some(respond::not_configured(err, head_only).await),
     };
-    let (endpoint, bucket) = match config::location_from_lookup(lookup) {
-        Ok(location) => location,
-        Err(err) => {
-            gateway::not_configured(out, err, head_only);
-            return None;
-        }
+    let store = instance.store.as_ref()?;
+    let config = match &instance.settings.config {
+        Ok(config) => config,
+        Err(err) => return Some(respond::not_configured(err, head_only).await),
     };
-    let store = match Store::open_default() {
-        Ok(store) => store,
-        Err(err) => {
-            // The manifest grants the store; without it the gateway still works, uncached.
-            eprintln!("gif-gateway: edge cache is on but the default key-value store is unavailable: {err}");
-            return Some(out);
-        }
-    };
-    let identity = cache::identity(&endpoint.url(""), &bucket, key);
-    let slot = cache::slot_key(&identity, &settings);
-    let request_headers = request.headers().entries();
+    let identity = cache::identity(&config.endpoint.url(""), &config.bucket, key);
+    let slot = cache::slot_key(&identity, settings);
     let cached = store
         .get(&slot)
+        .await
         .ok()
         .flatten()
         .and_then(|bytes| Entry::decode(&bytes))
         .filter(|entry| entry.identity == identity);
-    let now = now_ms();
+    let cache = Slot {
+        store,
+        slot: &slot,
+        config,
+        key,
+    };
     match cached {
-        Some(entry) if entry.is_fresh(now, &settings) => {
-            answer(out, &entry, &request_headers, head_only, "hit");
-            None
+        Some(entry) if entry.is_fresh(now_ms(), settings) => {
+            Some(answer(&entry, request_headers, head_only, "hit").await)
         }
-        Some(entry) => revalidate(
-            out,
-            entry,
-            &request_headers,
-            &store,
-            &slot,
-            key,
-            head_only,
-            lookup,
-        ),
-        None => fill(
-            out,
-            &identity,
-            &request_headers,
-            &store,
-            &slot,
-            key,
-            head_only,
-            lookup,
-        ),
+        Some(entry) => cache.revalidate(entry, request_headers, head_only).await,
+        None => cache.fill(&identity, request_headers, head_only).await,
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn revalidate(
-    out: ResponseOutparam,
-    mut entry: Entry,
-    request_headers: &HeaderList,
-    store: &Store,
-    slot: &str,
-    key: &str,
-    head_only: bool,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Option<ResponseOutparam> {
-    let config = match Config::from_lookup(lookup) {
-        Ok(config) => config,
-        Err(err) => {
-            gateway::not_configured(out, err, head_only);
-            return None;
-        }
-    };
-    let etag = entry.etag().unwrap_or_default().as_bytes().to_vec();
-    let upstream = match gateway::fetch(vec![("if-none-match".into(), etag)], &config, key, false) {
-        Ok(upstream) => upstream,
-        Err(reason) => {
-            gateway::upstream_unavailable(out, &reason, head_only);
-            return None;
-        }
-    };
-    match upstream.status() {
-        304 => {
-            entry.checked_at_ms = now_ms();
-            let _ = store.set(slot, &entry.encode());
-            answer(out, &entry, request_headers, head_only, "revalidated");
-            None
-        }
-        200 => {
-            let response_headers =
-                headers::response_headers(200, &upstream.headers().entries(), key);
-            match read_entry(upstream, &entry.identity, response_headers) {
-                Some(fresh) => {
-                    let _ = store.set(slot, &fresh.encode());
-                    answer(out, &fresh, request_headers, head_only, "miss");
-                    None
-                }
-                None => {
-                    // Changed into something the cache does not keep: forget it, go uncached.
-                    let _ = store.delete(slot);
-                    Some(out)
+/// One object's place in the store, and how to ask MinIO for it.
+struct Slot<'a> {
+    store: &'a Store,
+    slot: &'a str,
+    config: &'a Config,
+    key: &'a str,
+}
+
+impl Slot<'_> {
+    async fn revalidate(
+        &self,
+        mut entry: Entry,
+        request_headers: &HeaderList,
+        head_only: bool,
+    ) -> Option<Response> {
+        let etag = entry.etag().unwrap_or_default().as_bytes().to_vec();
+        let forwarded = vec![("if-none-match".into(), etag)];
+        let upstream = match upstream::fetch(forwarded, self.config, self.key, false).await {
+            Ok(upstream) => upstream,
+            Err(reason) => return Some(respond::upstream_unavailable(&reason, head_only).await),
+        };
+        match upstream.status {
+            304 => {
+                entry.checked_at_ms = now_ms();
+                let _ = self.store.set(self.slot, &entry.encode()).await;
+                Some(answer(&entry, request_headers, head_only, "revalidated").await)
+            }
+            200 => {
+                let response_headers = headers::response_headers(200, &upstream.headers, self.key);
+                match read_entry(upstream, &entry.identity, response_headers).await {
+                    Some(fresh) => {
+                        let _ = self.store.set(self.slot, &fresh.encode()).await;
+                        Some(answer(&fresh, request_headers, head_only, "miss").await)
+                    }
+                    None => {
+                        // Changed into something the cache does not keep: forget it, go uncached.
+                        let _ = self.store.delete(self.slot).await;
+                        None
+                    }
                 }
             }
-        }
-        _ => {
-            // Gone, forbidden or failing: the uncached way answers that, and the entry goes.
-            let _ = store.delete(slot);
-            Some(out)
+            _ => {
+                // Gone, forbidden or failing: the uncached way answers that, and the entry goes.
+                let _ = self.store.delete(self.slot).await;
+                None
+            }
         }
     }
-}
 
-#[allow(clippy::too_many_arguments)]
-fn fill(
-    out: ResponseOutparam,
-    identity: &str,
-    request_headers: &HeaderList,
-    store: &Store,
-    slot: &str,
-    key: &str,
-    head_only: bool,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Option<ResponseOutparam> {
-    let (forwarded, deferred) = headers::plan_request_headers(request_headers);
-    if head_only || !forwarded.is_empty() || deferred.is_some() {
-        return Some(out);
-    }
-    let config = match Config::from_lookup(lookup) {
-        Ok(config) => config,
-        Err(err) => {
-            gateway::not_configured(out, err, head_only);
+    async fn fill(
+        &self,
+        identity: &str,
+        request_headers: &HeaderList,
+        head_only: bool,
+    ) -> Option<Response> {
+        let (forwarded, deferred) = headers::plan_request_headers(request_headers);
+        if head_only || !forwarded.is_empty() || deferred.is_some() {
             return None;
         }
-    };
-    let upstream = match gateway::fetch(Vec::new(), &config, key, false) {
-        Ok(upstream) => upstream,
-        Err(reason) => {
-            gateway::upstream_unavailable(out, &reason, head_only);
-            return None;
+        let upstream = match upstream::fetch(Vec::new(), self.config, self.key, false).await {
+            Ok(upstream) => upstream,
+            Err(reason) => return Some(respond::upstream_unavailable(&reason, head_only).await),
+        };
+        let response_headers =
+            headers::response_headers(upstream.status, &upstream.headers, self.key);
+        if !cache::cacheable(upstream.status, &response_headers) {
+            return Some(respond::relay(upstream, None, self.key, head_only).await);
         }
-    };
-    let status = upstream.status();
-    let response_headers = headers::response_headers(status, &upstream.headers().entries(), key);
-    if !cache::cacheable(status, &response_headers) {
-        gateway::respond_upstream(upstream, out, None, key, head_only);
-        return None;
+        Some(match read_entry(upstream, identity, response_headers).await {
+            Some(entry) => {
+                let _ = self.store.set(self.slot, &entry.encode()).await;
+                answer(&entry, request_headers, head_only, "miss").await
+            }
+            None => respond::text(502, "object store error\n", &[], head_only).await,
+        })
     }
-    match read_entry(upstream, identity, response_headers) {
-        Some(entry) => {
-            let _ = store.set(slot, &entry.encode());
-            answer(out, &entry, request_headers, head_only, "miss");
-        }
-        None => gateway::respond_text(out, 502, "object store error\n", &[], head_only),
-    }
-    None
 }
 
 /// Reads a cacheable 200's body into an entry; `None` if it is not cacheable or ends early.
-fn read_entry(
-    upstream: spin_sdk::http::IncomingResponse,
+async fn read_entry(
+    upstream: Upstream,
     identity: &str,
     response_headers: HeaderList,
 ) -> Option<Entry> {
@@ -200,11 +150,9 @@ fn read_entry(
         return None;
     }
     let length = crate::body::content_length(&response_headers)?;
-    let incoming_body = upstream.consume().ok()?;
-    let body = {
-        let input = incoming_body.stream().ok()?;
-        gateway::read_exactly(&input, length).ok()?
-    };
+    let body = upstream::read_exactly(&mut upstream.body(), 0, length)
+        .await
+        .ok()?;
     Some(Entry {
         identity: identity.to_string(),
         checked_at_ms: now_ms(),
@@ -213,48 +161,35 @@ fn read_entry(
     })
 }
 
-fn answer(
-    out: ResponseOutparam,
+async fn answer(
     entry: &Entry,
     request_headers: &HeaderList,
     head_only: bool,
     state: &str,
-) {
+) -> Response {
     let with_state = |list: &HeaderList| {
         let mut list = list.clone();
         list.push((STATE_HEADER.into(), state.as_bytes().to_vec()));
         list
     };
-    let empty: &[u8] = &[];
+    let body = |bytes: &[u8]| if head_only { Vec::new() } else { bytes.to_vec() };
     match cache::answer(entry, request_headers) {
-        Answer::NotModified(list) => gateway::respond_complete(out, 304, &with_state(&list), empty),
-        Answer::Body(DeferredOutcome::Full) => gateway::respond_complete(
-            out,
-            200,
-            &with_state(&entry.headers),
-            if head_only { empty } else { &entry.body },
-        ),
+        Answer::NotModified(list) => respond::complete(304, &with_state(&list), Vec::new()).await,
+        Answer::Body(DeferredOutcome::Full) => {
+            respond::complete(200, &with_state(&entry.headers), body(&entry.body)).await
+        }
         Answer::Body(DeferredOutcome::Partial {
             first,
             last,
             headers,
-        }) => gateway::respond_complete(
-            out,
-            206,
-            &with_state(&headers),
-            if head_only {
-                empty
-            } else {
-                &entry.body[first as usize..=last as usize]
-            },
-        ),
-        Answer::Body(DeferredOutcome::Unsatisfiable { content_range }) => gateway::respond_text(
-            out,
-            416,
-            "range not satisfiable\n",
-            &[("content-range", &content_range), (STATE_HEADER, state)],
-            head_only,
-        ),
+        }) => {
+            let part = &entry.body[first as usize..=last as usize];
+            respond::complete(206, &with_state(&headers), body(part)).await
+        }
+        Answer::Body(DeferredOutcome::Unsatisfiable { content_range }) => {
+            respond::range_not_satisfiable(Some(content_range), &[(STATE_HEADER, state)], head_only)
+                .await
+        }
     }
 }
 

@@ -1,11 +1,12 @@
 //! A Spin component that serves objects from a private MinIO (S3) bucket.
 //!
 //! Each client request becomes one SigV4-signed GET or HEAD to MinIO (sent a second time only
-//! if its connection broke before any answer, see `retry`); the body is streamed through, and
-//! only bodies up to 1 MiB are held whole so that head and body reach the host together (see
-//! `body`). The modules below (and the shared `s3-request` crate, which encodes keys and signs
-//! requests) hold the pure logic and have native unit tests; `gateway` is the thin layer that
-//! talks to the WASI HTTP host.
+//! if its connection broke before any answer, see `retry`). Bodies up to 1 MiB are held whole so
+//! that head and body reach the host together (see `body`); larger ones are streamed by the host
+//! itself. The modules below (and the shared `s3-request` crate, which encodes keys and signs
+//! requests) hold the pure logic and have native unit tests. The wasi:http glue is `gateway`
+//! (routing), `upstream` (the call to MinIO), `respond` (the answers) and `edge_cache`; `instance`
+//! keeps what a component instance reads once for all the requests it serves.
 
 pub mod body;
 pub mod cache;
@@ -15,20 +16,20 @@ pub mod key;
 pub mod page;
 pub mod retry;
 
-// The host glue exists only in the component; native builds carry the pure logic and its tests.
-#[cfg(target_arch = "wasm32")]
-mod gateway;
-
-// The opt-in edge cache (Spin's key-value API); off unless the `edge_cache` variable turns it on.
 #[cfg(target_arch = "wasm32")]
 mod edge_cache;
-
-// Not `async`: the handler blocks on wasi pollables itself and never awaits.
 #[cfg(target_arch = "wasm32")]
-#[spin_sdk::http_component]
-fn handle(
-    request: spin_sdk::http::IncomingRequest,
-    response_out: spin_sdk::http::ResponseOutparam,
-) {
-    gateway::serve(request, response_out);
+mod gateway;
+#[cfg(target_arch = "wasm32")]
+mod instance;
+#[cfg(target_arch = "wasm32")]
+mod respond;
+#[cfg(target_arch = "wasm32")]
+mod upstream;
+
+/// WASIp3: Spin 4 sends up to 16 requests at once to one instance and reuses it for 128.
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_service]
+async fn handle(request: spin_sdk::http::Request) -> spin_sdk::wasip3::http::types::Response {
+    gateway::serve(request).await
 }

@@ -8,7 +8,7 @@
 //! that is still there. Timeouts are not retried: the configured timeout is the most a client
 //! waits for a dead store, and a retry would double it.
 
-use spin_sdk::wit::wasi::http0_2_0::types::ErrorCode;
+use spin_sdk::wasip3::http::types::ErrorCode;
 
 /// The first attempt and one more. A store that breaks two connections in a row is down, and the
 /// client gets the 502 at once.

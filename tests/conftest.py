@@ -3,7 +3,7 @@ served by each WASI HTTP host: `spin up` (the Spin CLI users run) and `wasmtime 
 here is mocked.
 
 Every test that uses `app` runs once per host; its id names the host (`test_x[spin]`). Spin is
-the CLI on PATH (a user's install; CI puts the project's pinned build from ../shared/spin/bin
+the CLI on PATH (a user's install; CI puts the project's pinned build from ../shared/spin4/bin
 there). Without it the Spin runs are skipped with the reason, unless REQUIRE_SPIN=1 (CI), which
 turns a missing Spin into a failure.
 
@@ -82,12 +82,13 @@ def built_artifacts():
 
 
 def spin_unavailable() -> str | None:
-    """Why `spin up` cannot run here, or None. SpinKube's shims embed Spin 3.x, so only 3.x counts."""
+    """Why `spin up` cannot run here, or None. The component is WASIp3, which Spin runs from 4.0
+    on (as does SpinKube's containerd-shim-spin from v0.25), so only 4.x counts."""
     if not SPIN_BIN:
-        return "the Spin CLI is not on PATH (install Spin 3.x; CI uses ../shared/spin/bin)"
+        return "the Spin CLI is not on PATH (install Spin 4.x; CI uses ../shared/spin4/bin)"
     version = subprocess.run([SPIN_BIN, "--version"], capture_output=True, text=True).stdout.strip()
-    if not version.startswith("spin 3."):
-        return f"{SPIN_BIN} is {version or 'not a working Spin'}; these tests need Spin 3.x"
+    if not version.startswith("spin 4."):
+        return f"{SPIN_BIN} is {version or 'not a working Spin'}; these tests need Spin 4.x"
     return None
 
 

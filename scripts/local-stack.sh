@@ -93,7 +93,8 @@ else
   [ -e "$COMPOSED" ] || die "$COMPOSED is missing; run 'make build'"
   why="Spin not installed"; [ "$USE_SPIN" = 0 ] && why="USE_SPIN=0"
   say "serving with $("$WASMTIME_BIN" --version | cut -d' ' -f1-2) on $APP_URL ($why; same component, variables adapter composed in)"
-  "$WASMTIME_BIN" serve -S cli=y --addr "127.0.0.1:$APP_PORT" \
+  # WASIp3 component: async component model, WASIp3 interfaces, WASIp2 CLI (Rust's std).
+  "$WASMTIME_BIN" serve -W component-model-async=y -S p3=y,cli=y --addr "127.0.0.1:$APP_PORT" \
     --env SPIN_VARIABLE_S3_ENDPOINT --env SPIN_VARIABLE_S3_BUCKET --env SPIN_VARIABLE_INDEX_OBJECT \
     --env SPIN_VARIABLE_S3_ACCESS_KEY --env SPIN_VARIABLE_S3_SECRET_KEY \
     "$COMPOSED" >"$LOCAL_DIR/logs/app.log" 2>&1 &

@@ -108,7 +108,13 @@ def host_command(host: str, port: int, variables: list[str], log_dir: Path) -> l
         # so no app sees another's entries, and nothing is written next to the manifest.
         return [SPIN_BIN, "up", "--from", str(MANIFEST), "--listen", f"127.0.0.1:{port}", "--log-dir", str(log_dir),
                 "--state-dir", str(log_dir.parent / "spin-state")]
-    cmd = [str(WASMTIME_BIN), "serve", "-S", "cli=y", "--addr", f"127.0.0.1:{port}"]
+    # A WASIp3 component (wasi:http@0.3.0-rc-2026-03-15): the component model's async ABI
+    # (-W component-model-async), the WASIp3 host interfaces (-S p3) and, for what the Rust
+    # wasm32-wasip2 standard library imports (environment, stdio; WASIp2), -S cli. wasmtime serves
+    # up to 128 requests (16 at a time) with one instance of a WASIp3 component by default, as
+    # Spin 4 reuses its instances too.
+    cmd = [str(WASMTIME_BIN), "serve", "-W", "component-model-async=y", "-S", "p3=y,cli=y",
+           "--addr", f"127.0.0.1:{port}"]
     for name in variables:
         cmd += ["--env", name]
     return cmd + [str(COMPOSED)]

@@ -1,9 +1,11 @@
 //! Spin resolves variables from `SPIN_VARIABLE_<NAME>` environment variables (its `env`
 //! provider); this adapter does the same inside the component, so that `wasmtime serve` plus
-//! `--env` behaves like `spin up` for the gateway. It is composed in front of the *unchanged*
-//! gateway component; the gateway is never rebuilt for the test host. It also exports Spin's
-//! key-value interface without any store, which is what a host without key-value support means
-//! for the gateway: its opt-in edge cache cannot open a store and stays off.
+//! `--env` behaves like `spin up` for the gateway. It exports `spin:variables/variables@3.0.0`,
+//! the Spin 4 interface a spin-sdk 6 component imports (its `get` is an `async func`), and is
+//! composed in front of the *unchanged* gateway component; the gateway is never rebuilt for the
+//! test host. It also exports Spin's `spin:key-value/key-value@3.0.0` without any store, which is
+//! what a host without key-value support means for the gateway: its opt-in edge cache cannot
+//! open a store and stays off.
 
 /// Checks a name the way Spin does: lowercase ASCII letters, digits and underscores, starting
 /// with a letter.
@@ -20,15 +22,19 @@ pub fn env_name(name: &str) -> String {
 
 #[cfg(target_arch = "wasm32")]
 mod component {
+    // The WIT declares every function `async func`, so these are async exports (the component
+    // model's async ABI): they match the imports of a spin-sdk 6 component exactly. Nothing here
+    // ever waits, so each call completes in its first poll.
     wit_bindgen::generate!({ path: "wit", world: "variables-from-environment" });
 
-    use exports::fermyon::spin::key_value;
-    use exports::fermyon::spin::variables::{Error, Guest};
+    use exports::spin::key_value::key_value;
+    use exports::spin::variables::variables::{self, Error};
+    use wit_bindgen::{FutureReader, StreamReader};
 
     struct EnvironmentVariables;
 
-    impl Guest for EnvironmentVariables {
-        fn get(name: String) -> Result<String, Error> {
+    impl variables::Guest for EnvironmentVariables {
+        async fn get(name: String) -> Result<String, Error> {
             if !super::valid_name(&name) {
                 return Err(Error::InvalidName(name));
             }
@@ -44,22 +50,24 @@ mod component {
     }
 
     impl key_value::GuestStore for NoStore {
-        fn open(_label: String) -> Result<key_value::Store, key_value::Error> {
+        async fn open(_label: String) -> Result<key_value::Store, key_value::Error> {
             Err(key_value::Error::NoSuchStore)
         }
-        fn get(&self, _key: String) -> Result<Option<Vec<u8>>, key_value::Error> {
+        async fn get(&self, _key: String) -> Result<Option<Vec<u8>>, key_value::Error> {
             match *self {}
         }
-        fn set(&self, _key: String, _value: Vec<u8>) -> Result<(), key_value::Error> {
+        async fn set(&self, _key: String, _value: Vec<u8>) -> Result<(), key_value::Error> {
             match *self {}
         }
-        fn delete(&self, _key: String) -> Result<(), key_value::Error> {
+        async fn delete(&self, _key: String) -> Result<(), key_value::Error> {
             match *self {}
         }
-        fn exists(&self, _key: String) -> Result<bool, key_value::Error> {
+        async fn exists(&self, _key: String) -> Result<bool, key_value::Error> {
             match *self {}
         }
-        fn get_keys(&self) -> Result<Vec<String>, key_value::Error> {
+        async fn get_keys(
+            &self,
+        ) -> (StreamReader<String>, FutureReader<Result<(), key_value::Error>>) {
             match *self {}
         }
     }

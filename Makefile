@@ -23,7 +23,11 @@ test-tools: ## Install the pinned tools `make test` needs on top of `make tools`
 	scripts/install-tools.sh test
 
 build: tools ## Build the component, the variables adapter, the seeder and the wasmtime composition
-	cargo build --release --locked --target $(WASM_TARGET) -p gif-gateway -p spin-variables-adapter
+	@# Two builds: built together, the adapter's wit-bindgen features would be unified into the
+	@# component's, and `spin build` (the manifest's command, the component alone) would make
+	@# a different .wasm.
+	cargo build --release --locked --target $(WASM_TARGET) -p gif-gateway
+	cargo build --release --locked --target $(WASM_TARGET) -p spin-variables-adapter
 	cargo build --release --locked -p seeder
 	@# The very same component, with Spin's variables interface supplied from SPIN_VARIABLE_* env.
 	$(TOOLS)/bin/wac plug $(COMPONENT) --plug $(ADAPTER) -o $(COMPOSED)

@@ -41,7 +41,7 @@ def record(**values):
 
 NO_SHIM = (
     "SPIN_SHIM is not set, so the app's pods cannot run (no registry here has containerd-shim-spin); "
-    "set SPIN_SHIM=/path/to/containerd-shim-spin-v2 (CI uses ../shared/spin/bin) to run this check"
+    "set SPIN_SHIM=/path/to/containerd-shim-spin-v2 (CI uses ../shared/spin4/bin) to run this check"
 )
 
 

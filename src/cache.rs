@@ -157,6 +157,28 @@ impl Entry {
     pub fn etag(&self) -> Option<&str> {
         header(&self.headers, "etag")
     }
+
+    /// RFC 9111 §4.3.4: a 304 to a revalidation updates the stored headers with the ones it
+    /// carries (a metadata-only change keeps the ETag: a new Cache-Control or Content-Type), all
+    /// but the body's framing. `not_modified` is MinIO's raw 304 head; only headers the gateway
+    /// passes at all are taken. Whether the entry may still be kept is `cacheable` of the result.
+    pub fn refresh(&mut self, not_modified: &[(String, Vec<u8>)], key: &str) {
+        for (name, value) in not_modified {
+            let name = name.to_ascii_lowercase();
+            if !headers::PASSED_RESPONSE_HEADERS.contains(&name.as_str())
+                || matches!(name.as_str(), "content-length" | "content-range")
+            {
+                continue;
+            }
+            let value = if name == "content-type" {
+                headers::effective_content_type(Some(value), key).into_bytes()
+            } else {
+                value.clone()
+            };
+            self.headers.retain(|(n, _)| *n != name);
+            self.headers.push((name, value));
+        }
+    }
 }
 
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -266,7 +288,14 @@ pub fn not_modified(
 
 /// Seconds since the Unix epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only
 /// date format MinIO sends; other formats are treated as invalid, so the header is ignored.
+/// Every field is plain digits of its fixed width (a year is 4 digits, so 1..9999): a hostile
+/// value cannot overflow the arithmetic below.
 pub fn http_date(value: &str) -> Option<i64> {
+    fn digits(text: &str, width: std::ops::RangeInclusive<usize>) -> Option<i64> {
+        (width.contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse().ok())
+            .flatten()
+    }
     let parts: Vec<&str> = value.trim().split(' ').collect();
     let [_weekday, day, month, year, time, "GMT"] = parts.as_slice() else {
         return None;
@@ -277,15 +306,15 @@ pub fn http_date(value: &str) -> Option<i64> {
     .iter()
     .position(|m| m == month)? as i64
         + 1;
-    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let (day, year) = (digits(day, 1..=2)?, digits(year, 4..=4)?);
     let hms: Vec<i64> = time
         .split(':')
-        .map(|p| p.parse().ok())
+        .map(|p| digits(p, 2..=2))
         .collect::<Option<_>>()?;
     let [h, m, s] = hms.as_slice() else {
         return None;
     };
-    if !(1..=31).contains(&day) || *h > 23 || *m > 59 || *s > 60 {
+    if !(1..=31).contains(&day) || year == 0 || *h > 23 || *m > 59 || *s > 60 {
         return None;
     }
     // Days from the civil date (Howard Hinnant's algorithm, proleptic Gregorian calendar).
@@ -541,6 +570,33 @@ mod tests {
     }
 
     #[test]
+    fn a_304_refreshes_the_stored_headers_but_not_the_framing() {
+        let mut e = entry(b"0123456789");
+        let not_modified = list(&[
+            ("ETag", "\"abc\""),
+            ("Cache-Control", "no-store"),
+            ("Content-Type", "image/webp"),
+            ("Content-Length", "0"),
+            ("X-Amz-Request-Id", "internal"),
+        ]);
+        e.refresh(&not_modified, "cat.gif");
+        let value = |name: &str| header(&e.headers, name).map(str::to_string);
+        assert_eq!(value("cache-control").as_deref(), Some("no-store"));
+        assert_eq!(value("content-type").as_deref(), Some("image/webp"));
+        assert_eq!(value("content-length").as_deref(), Some("10"), "the body is unchanged");
+        assert_eq!(value("x-amz-request-id"), None);
+        assert_eq!(
+            e.headers.iter().filter(|(n, _)| n == "content-type").count(),
+            1
+        );
+        assert!(
+            !cacheable(200, &e.headers),
+            "no-store now: the entry must go"
+        );
+        assert_eq!(Entry::decode(&e.encode()), Some(e.clone()));
+    }
+
+    #[test]
     fn http_dates_parse_to_epoch_seconds() {
         assert_eq!(
             http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
@@ -557,6 +613,14 @@ mod tests {
             "Sun, 06 Foo 1994 08:49:37 GMT",
             "Sun, 06 Nov 1994 25:00:00 GMT",
             "",
+            // Years outside 1..9999 and non-digits: rejected, never an overflow.
+            "Sun, 06 Nov 9223372036854775807 08:49:37 GMT",
+            "Sun, 06 Nov 99999 08:49:37 GMT",
+            "Sun, 06 Nov 0000 08:49:37 GMT",
+            "Sun, 06 Nov -001 08:49:37 GMT",
+            "Sun, 06 Nov +994 08:49:37 GMT",
+            "Sun, +6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:+7 GMT",
         ] {
             assert_eq!(http_date(bad), None, "{bad}");
         }

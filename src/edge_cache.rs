@@ -71,6 +71,8 @@ struct Slot<'a> {
 }
 
 impl Slot<'_> {
+    /// Checks a stale entry with MinIO and answers from that one response, whatever it says:
+    /// a failing store gets one request per client request, never two.
     async fn revalidate(
         &self,
         mut entry: Entry,
@@ -85,28 +87,38 @@ impl Slot<'_> {
         };
         match upstream.status {
             304 => {
+                entry.refresh(&upstream.headers, self.key);
                 entry.checked_at_ms = now_ms();
-                let _ = self.store.set(self.slot, &entry.encode()).await;
+                if cache::cacheable(200, &entry.headers) {
+                    let _ = self.store.set(self.slot, &entry.encode()).await;
+                } else {
+                    // Now marked no-store or private: answer this once, keep nothing.
+                    let _ = self.store.delete(self.slot).await;
+                }
                 Some(answer(&entry, request_headers, head_only, "revalidated").await)
             }
             200 => {
                 let response_headers = headers::response_headers(200, &upstream.headers, self.key);
-                match read_entry(upstream, &entry.identity, response_headers).await {
+                if !cache::cacheable(200, &response_headers) {
+                    // Changed into something the cache does not keep: forget it, relay it.
+                    let _ = self.store.delete(self.slot).await;
+                    return Some(respond::relay(upstream, self.key, head_only).await);
+                }
+                Some(match read_entry(upstream, &entry.identity, response_headers).await {
                     Some(fresh) => {
                         let _ = self.store.set(self.slot, &fresh.encode()).await;
-                        Some(answer(&fresh, request_headers, head_only, "miss").await)
+                        answer(&fresh, request_headers, head_only, "miss").await
                     }
-                    None => {
-                        // Changed into something the cache does not keep: forget it, go uncached.
-                        let _ = self.store.delete(self.slot).await;
-                        None
-                    }
-                }
+                    None => respond::text(502, "object store error\n", &[], head_only).await,
+                })
             }
-            _ => {
-                // Gone, forbidden or failing: the uncached way answers that, and the entry goes.
-                let _ = self.store.delete(self.slot).await;
-                None
+            status => {
+                // Gone or forbidden: so is the entry. A failing store keeps it (stale, checked
+                // again next time). Either way the client gets what MinIO said, as uncached.
+                if matches!(status, 403 | 404) {
+                    let _ = self.store.delete(self.slot).await;
+                }
+                Some(respond::relay(upstream, self.key, head_only).await)
             }
         }
     }
@@ -117,8 +129,8 @@ impl Slot<'_> {
         request_headers: &HeaderList,
         head_only: bool,
     ) -> Option<Response> {
-        let (forwarded, deferred) = headers::plan_request_headers(request_headers);
-        if head_only || !forwarded.is_empty() || deferred.is_some() {
+        let (forwarded, if_range) = headers::plan_request_headers(request_headers);
+        if head_only || !forwarded.is_empty() || if_range.is_some() {
             return None;
         }
         let upstream = match upstream::fetch(Vec::new(), self.config, self.key, false).await {
@@ -128,7 +140,7 @@ impl Slot<'_> {
         let response_headers =
             headers::response_headers(upstream.status, &upstream.headers, self.key);
         if !cache::cacheable(upstream.status, &response_headers) {
-            return Some(respond::relay(upstream, None, self.key, head_only).await);
+            return Some(respond::relay(upstream, self.key, head_only).await);
         }
         Some(match read_entry(upstream, identity, response_headers).await {
             Some(entry) => {
@@ -150,7 +162,7 @@ async fn read_entry(
         return None;
     }
     let length = crate::body::content_length(&response_headers)?;
-    let body = upstream::read_exactly(&mut upstream.body(), 0, length)
+    let body = upstream::read_exactly(&mut upstream.body(), length)
         .await
         .ok()?;
     Some(Entry {

@@ -4,7 +4,7 @@
 use spin_sdk::http::{HeaderMap, Method, Request};
 use spin_sdk::wasip3::http::types::Response;
 
-use crate::headers::{self, HeaderList};
+use crate::headers::HeaderList;
 use crate::key::{self, Route};
 use crate::{edge_cache, instance, page, respond, upstream};
 
@@ -43,9 +43,8 @@ pub async fn serve(request: Request) -> Response {
                 Ok(config) => config,
                 Err(err) => return respond::not_configured(err, head_only).await,
             };
-            let (forwarded, deferred) = headers::plan_request_headers(&request_headers);
-            match upstream::fetch(forwarded, config, &key, head_only).await {
-                Ok(upstream) => respond::relay(upstream, deferred, &key, head_only).await,
+            match upstream::fetch_object(&request_headers, config, &key, head_only).await {
+                Ok(upstream) => respond::relay(upstream, &key, head_only).await,
                 Err(reason) => respond::upstream_unavailable(&reason, head_only).await,
             }
         }

@@ -21,6 +21,14 @@ pub const PASSED_RESPONSE_HEADERS: [&str; 7] = [
 /// Added to every response: browsers must not guess a type the gateway did not send.
 pub const NOSNIFF: (&str, &str) = ("x-content-type-options", "nosniff");
 
+/// Added to every object response: an object opened as a document (an `.svg` or `.html` a
+/// bucket writer uploaded) runs no script, loads nothing and gets an opaque origin, so it cannot
+/// act on the gateway's origin. Embedding it with `<img>` is unaffected.
+pub const OBJECT_CSP: (&str, &str) = (
+    "content-security-policy",
+    "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+);
+
 pub type HeaderList = Vec<(String, Vec<u8>)>;
 
 /// What the gateway does with an upstream status.
@@ -53,43 +61,87 @@ pub fn status_has_body(status: u16) -> bool {
     !(status == 204 || status == 304 || (100..200).contains(&status))
 }
 
-/// A `Range` that the gateway applies itself because it came with `If-Range`.
+/// A request's `If-Range`, which the gateway checks itself (see `plan_request_headers`).
 #[derive(Debug, PartialEq, Eq, Clone)]
-pub struct DeferredRange {
-    pub range: String,
-    pub if_range: String,
+pub struct IfRange {
+    pub validator: String,
 }
 
-/// The client's headers that go to MinIO, plus a range the gateway must apply itself.
+impl IfRange {
+    /// Whether MinIO's partial answer is of the representation the client named. MinIO has
+    /// checked `If-Match`/`If-Unmodified-Since` already; this also holds a date to the exact
+    /// match RFC 9110 asks for, where `If-Unmodified-Since` also passes older objects.
+    pub fn matches(&self, response_headers: &[(String, Vec<u8>)]) -> bool {
+        let value = |name: &str| {
+            response_headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| std::str::from_utf8(v).ok())
+        };
+        if_range_matches(&self.validator, value("etag"), value("last-modified"))
+    }
+
+    /// The request again for the whole object: without the range and the precondition that
+    /// stood for `If-Range`.
+    pub fn whole(forwarded: &[(String, Vec<u8>)]) -> HeaderList {
+        forwarded
+            .iter()
+            .filter(|(n, _)| !matches!(n.as_str(), "range" | "if-match" | "if-unmodified-since"))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The client's headers that go to MinIO, and the `If-Range` the gateway must check.
 ///
-/// MinIO ignores `If-Range` and answers a stale validator with a partial body of the *new*
-/// object, which RFC 9110 §13.1.5 forbids. So a `Range` that comes with `If-Range` is not
-/// forwarded: the gateway fetches the whole object (still one request) and cuts the range out
-/// only if the validator matches the response's.
-pub fn plan_request_headers(incoming: &[(String, Vec<u8>)]) -> (HeaderList, Option<DeferredRange>) {
+/// MinIO ignores `If-Range` and answers a stale validator with a part of the *new* object,
+/// which RFC 9110 §13.1.5 forbids. Fetching the whole object and cutting the range out here
+/// would let a client that asks for one byte cost MinIO the whole object. So the validator goes
+/// with the `Range` as a precondition MinIO does evaluate, `If-Match` for an entity tag and
+/// `If-Unmodified-Since` for a date: a current validator gets its 206 straight from MinIO, and a
+/// 412 (or a 206 of another representation, see `IfRange::matches`) means the client's copy is
+/// stale, and the gateway asks once more for the whole object. A weak tag never matches
+/// (strong comparison), so then the range is not sent at all.
+pub fn plan_request_headers(incoming: &[(String, Vec<u8>)]) -> (HeaderList, Option<IfRange>) {
     let find = |wanted: &str| {
         incoming
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
             .and_then(|(_, v)| String::from_utf8(v.clone()).ok())
     };
-    let deferred = match (find("range"), find("if-range")) {
-        (Some(range), Some(if_range)) => Some(DeferredRange { range, if_range }),
+    let if_range = match (find("range"), find("if-range")) {
+        (Some(_), Some(validator)) => Some(validator.trim().to_string()),
         _ => None,
     };
-    let forwarded = incoming
+    // RFC 9110 §13.1.3: with If-None-Match, If-Modified-Since is ignored. Forwarding both lets a
+    // replica that still has an old copy answer 304 by date to a client whose ETag is stale.
+    let has_if_none_match = find("if-none-match").is_some();
+    let weak = if_range.as_deref().is_some_and(|v| v.starts_with("W/"));
+    let mut forwarded: HeaderList = incoming
         .iter()
         .filter(|(name, _)| {
             FORWARDED_REQUEST_HEADERS
                 .iter()
                 .any(|f| name.eq_ignore_ascii_case(f))
         })
-        // If-Range alone means nothing; with Range it is handled by the gateway.
+        // If-Range alone means nothing; with Range it becomes a precondition below.
         .filter(|(name, _)| !name.eq_ignore_ascii_case("if-range"))
-        .filter(|(name, _)| deferred.is_none() || !name.eq_ignore_ascii_case("range"))
+        .filter(|(name, _)| !(weak && name.eq_ignore_ascii_case("range")))
+        .filter(|(name, _)| !(has_if_none_match && name.eq_ignore_ascii_case("if-modified-since")))
         .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
         .collect();
-    (forwarded, deferred)
+    match if_range {
+        Some(validator) if !weak => {
+            let precondition = if validator.starts_with('"') {
+                "if-match"
+            } else {
+                "if-unmodified-since"
+            };
+            forwarded.push((precondition.into(), validator.clone().into_bytes()));
+            (forwarded, Some(IfRange { validator }))
+        }
+        _ => (forwarded, None),
+    }
 }
 
 /// A single byte range as a client wrote it.
@@ -104,13 +156,20 @@ pub enum RangeSpec {
 /// Parses a single-range `Range` value. Multiple ranges and other units give `None`, and the
 /// server may then ignore the header and send the whole representation (RFC 9110 §14.2).
 pub fn parse_range(value: &str) -> Option<RangeSpec> {
-    let spec = value.trim().strip_prefix("bytes=")?.trim();
+    // RFC 9110 §14.1.1: positions are 1*DIGIT, with nothing inside or around them. MinIO ignores
+    // anything else (a whole 200), so a cache hit must too, or hit and miss would differ.
+    let spec = value.trim().strip_prefix("bytes=")?;
     if spec.contains(',') {
         return None;
     }
     let (first, last) = spec.split_once('-')?;
-    let number = |s: &str| s.trim().parse::<u64>().ok();
-    match (first.trim().is_empty(), last.trim().is_empty()) {
+    let number = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| s.parse::<u64>().ok())
+            .flatten()
+    };
+    match (first.is_empty(), last.is_empty()) {
         (true, false) => Some(RangeSpec::Suffix(number(last)?)),
         (false, true) => Some(RangeSpec::From {
             first: number(first)?,
@@ -152,7 +211,7 @@ pub fn if_range_matches(if_range: &str, etag: Option<&str>, last_modified: Optio
     last_modified.is_some_and(|lm| lm.trim() == validator)
 }
 
-/// What a deferred range does to a full (200) upstream response.
+/// What a client's `Range` does to a whole representation the gateway holds (an edge-cache entry).
 #[derive(Debug, PartialEq, Eq)]
 pub enum DeferredOutcome {
     /// Validator stale or range ignorable: send the whole object unchanged.
@@ -167,27 +226,9 @@ pub enum DeferredOutcome {
     Unsatisfiable { content_range: String },
 }
 
-/// Decides a deferred range against the headers of a 200 response (as built by
-/// [`response_headers`]).
-pub fn apply_deferred_range(deferred: &DeferredRange, headers: &HeaderList) -> DeferredOutcome {
-    let value = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .and_then(|(_, v)| std::str::from_utf8(v).ok())
-    };
-    let Some(length) = value("content-length").and_then(|v| v.trim().parse::<u64>().ok()) else {
-        return DeferredOutcome::Full;
-    };
-    if !if_range_matches(&deferred.if_range, value("etag"), value("last-modified")) {
-        return DeferredOutcome::Full;
-    }
-    cut_range(&deferred.range, headers, length)
-}
-
 /// Cuts the client's `Range` out of a whole response of `length` bytes with these headers, as
 /// MinIO would have: a range it cannot parse is ignored (the whole object), one that misses the
-/// object is a 416. Used for ranges the gateway applies itself and for edge-cache hits.
+/// object is a 416. Used for edge-cache hits.
 pub fn cut_range(range: &str, headers: &HeaderList, length: u64) -> DeferredOutcome {
     let Some(spec) = parse_range(range) else {
         return DeferredOutcome::Full;
@@ -250,6 +291,7 @@ pub fn response_headers(status: u16, upstream: &[(String, Vec<u8>)], key: &str) 
         ));
     }
     out.push((NOSNIFF.0.into(), NOSNIFF.1.into()));
+    out.push((OBJECT_CSP.0.into(), OBJECT_CSP.1.into()));
     out
 }
 
@@ -312,8 +354,8 @@ mod tests {
         let names: Vec<_> = out.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
-            ["if-none-match", "if-modified-since"],
-            "Range with If-Range is applied by the gateway"
+            ["range", "if-none-match", "if-match"],
+            "If-Range becomes If-Match; If-Modified-Since yields to If-None-Match"
         );
         let plain =
             forwarded_request_headers(&list(&[("Range", "bytes=0-9"), ("If-None-Match", "\"a\"")]));
@@ -322,20 +364,43 @@ mod tests {
     }
 
     #[test]
-    fn if_range_defers_the_range_to_the_gateway() {
-        let (forwarded, deferred) =
-            plan_request_headers(&list(&[("Range", "bytes=5-"), ("If-Range", "\"e\"")]));
-        assert!(forwarded.is_empty());
-        assert_eq!(
-            deferred,
-            Some(DeferredRange {
-                range: "bytes=5-".into(),
-                if_range: "\"e\"".into()
-            })
-        );
-        let (forwarded, deferred) = plan_request_headers(&list(&[("If-Range", "\"e\"")]));
+    fn if_modified_since_is_dropped_when_if_none_match_decides() {
+        let both = plan_request_headers(&list(&[
+            ("If-None-Match", "\"a\""),
+            ("If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"),
+        ]))
+        .0;
+        assert_eq!(get(&both, "if-none-match"), Some("\"a\""));
+        assert_eq!(get(&both, "if-modified-since"), None);
+        let alone = plan_request_headers(&list(&[(
+            "If-Modified-Since",
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+        )]))
+        .0;
+        assert!(get(&alone, "if-modified-since").is_some());
+    }
+
+    #[test]
+    fn if_range_goes_to_minio_as_a_precondition_with_the_range() {
+        let plan = |pairs: &[(&str, &str)]| plan_request_headers(&list(pairs));
+        let (forwarded, if_range) = plan(&[("Range", "bytes=5-"), ("If-Range", "\"e\"")]);
+        assert_eq!(forwarded, list(&[("range", "bytes=5-"), ("if-match", "\"e\"")]));
+        assert_eq!(if_range.unwrap().validator, "\"e\"");
+
+        let date = "Wed, 21 Oct 2015 07:28:00 GMT";
+        let (forwarded, if_range) = plan(&[("Range", "bytes=5-"), ("If-Range", date)]);
+        assert_eq!(forwarded, list(&[("range", "bytes=5-"), ("if-unmodified-since", date)]));
+        assert!(if_range.is_some());
+
+        let (forwarded, if_range) = plan(&[("Range", "bytes=5-"), ("If-Range", "W/\"e\"")]);
         assert!(
-            forwarded.is_empty() && deferred.is_none(),
+            forwarded.is_empty() && if_range.is_none(),
+            "a weak validator never matches: the whole object, without the range"
+        );
+
+        let (forwarded, if_range) = plan(&[("If-Range", "\"e\"")]);
+        assert!(
+            forwarded.is_empty() && if_range.is_none(),
             "If-Range without Range is meaningless"
         );
     }
@@ -364,6 +429,14 @@ mod tests {
             "bytes=-",
             "bytes=a-b",
             "0-1",
+            // Not 1*DIGIT: MinIO ignores these, so the gateway and its cache must too.
+            "bytes=+8-",
+            "bytes=-+5",
+            "bytes= 4-",
+            "bytes=4 -9",
+            "bytes=4- 9",
+            "bytes=0x10-",
+            "bytes=-99999999999999999999999",
         ] {
             assert_eq!(parse_range(ignored), None, "{ignored}");
         }
@@ -379,54 +452,28 @@ mod tests {
     }
 
     #[test]
-    fn deferred_ranges_are_cut_only_for_a_matching_validator() {
-        let full = response_headers(
-            200,
-            &list(&[
-                ("ETag", "\"e\""),
-                ("Content-Length", "1000"),
-                ("Content-Type", "image/gif"),
-            ]),
-            "a.gif",
-        );
-        let deferred = |range: &str, if_range: &str| DeferredRange {
-            range: range.into(),
-            if_range: if_range.into(),
+    fn if_range_matches_only_the_named_representation() {
+        let partial = list(&[
+            ("etag", "\"e\""),
+            ("last-modified", "Wed, 21 Oct 2015 07:28:00 GMT"),
+        ]);
+        let by = |validator: &str| IfRange {
+            validator: validator.into(),
         };
-        match apply_deferred_range(&deferred("bytes=10-99", "\"e\""), &full) {
-            DeferredOutcome::Partial {
-                first,
-                last,
-                headers,
-            } => {
-                assert_eq!((first, last), (10, 99));
-                assert_eq!(get(&headers, "content-length"), Some("90"));
-                assert_eq!(get(&headers, "content-range"), Some("bytes 10-99/1000"));
-                assert_eq!(get(&headers, "content-type"), Some("image/gif"));
-                assert_eq!(
-                    headers
-                        .iter()
-                        .filter(|(n, _)| n == "content-length")
-                        .count(),
-                    1
-                );
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(
-            apply_deferred_range(&deferred("bytes=10-99", "\"stale\""), &full),
-            DeferredOutcome::Full
+        assert!(by("\"e\"").matches(&partial));
+        assert!(by("Wed, 21 Oct 2015 07:28:00 GMT").matches(&partial));
+        assert!(!by("\"stale\"").matches(&partial));
+        assert!(
+            !by("Thu, 22 Oct 2015 07:28:00 GMT").matches(&partial),
+            "If-Unmodified-Since passes an older object; If-Range needs the exact date"
         );
-        assert_eq!(
-            apply_deferred_range(&deferred("bytes=0-1,4-5", "\"e\""), &full),
-            DeferredOutcome::Full
-        );
-        assert_eq!(
-            apply_deferred_range(&deferred("bytes=5000-", "\"e\""), &full),
-            DeferredOutcome::Unsatisfiable {
-                content_range: "bytes */1000".into()
-            }
-        );
+        let forwarded = list(&[
+            ("range", "bytes=0-0"),
+            ("if-match", "\"e\""),
+            ("if-unmodified-since", "x"),
+            ("if-none-match", "\"n\""),
+        ]);
+        assert_eq!(IfRange::whole(&forwarded), list(&[("if-none-match", "\"n\"")]));
     }
 
     #[test]
@@ -479,6 +526,7 @@ mod tests {
             assert!(get(&out, name).is_none(), "{name} leaked");
         }
         assert_eq!(get(&out, "x-content-type-options"), Some("nosniff"));
+        assert_eq!(get(&out, "content-security-policy"), Some(OBJECT_CSP.1));
     }
 
     #[test]

@@ -2,46 +2,22 @@
 //! and the gateway's own short texts.
 
 use spin_sdk::wasip3::http::types::{ErrorCode, Fields, Response, Trailers};
-use spin_sdk::wasip3::wit_bindgen::{self, FutureReader, StreamReader, StreamResult, StreamWriter};
-use spin_sdk::wasip3::{wit_future, wit_stream};
+use spin_sdk::wasip3::wit_bindgen::{self, FutureReader, StreamReader};
+use spin_sdk::wasip3::wit_stream;
 
 use crate::body::{self, BodyPlan};
 use crate::config::ConfigError;
-use crate::headers::{self, DeferredOutcome, DeferredRange, HeaderList, Outcome};
+use crate::headers::{self, HeaderList, Outcome};
 use crate::upstream::{self, Body, Upstream};
 
-/// Bytes copied per read and write when the component cuts a range out of a large body itself:
-/// large enough to keep host calls rare, small enough to keep its memory flat.
-const COPY_CHUNK: usize = 256 * 1024;
-
-/// Turns MinIO's answer into the client's: pass-through with the allowed headers (and a
-/// deferred range applied), 416 with its Content-Range, or one of the gateway's short texts.
-pub async fn relay(
-    upstream: Upstream,
-    deferred: Option<DeferredRange>,
-    key: &str,
-    head_only: bool,
-) -> Response {
+/// Turns MinIO's answer into the client's: pass-through with the allowed headers, 416 with its
+/// Content-Range, or one of the gateway's short texts.
+pub async fn relay(upstream: Upstream, key: &str, head_only: bool) -> Response {
     let status = upstream.status;
     match headers::classify(status) {
         Outcome::PassThrough => {
             let headers = headers::response_headers(status, &upstream.headers, key);
-            match deferred
-                .filter(|_| status == 200)
-                .map(|d| headers::apply_deferred_range(&d, &headers))
-            {
-                None | Some(DeferredOutcome::Full) => {
-                    object(upstream, status, headers, None, head_only).await
-                }
-                Some(DeferredOutcome::Partial {
-                    first,
-                    last,
-                    headers,
-                }) => object(upstream, 206, headers, Some((first, last)), head_only).await,
-                Some(DeferredOutcome::Unsatisfiable { content_range }) => {
-                    range_not_satisfiable(Some(content_range), &[], head_only).await
-                }
-            }
+            object(upstream, status, headers, head_only).await
         }
         Outcome::RangeNotSatisfiable => {
             let error = upstream::read_error_body(upstream).await;
@@ -60,24 +36,13 @@ pub async fn relay(
     }
 }
 
-/// An object's body, or the inclusive byte `window` of it that the gateway cuts out itself
-/// (see `headers::plan_request_headers`): held whole when small (see `body`), streamed when large.
-async fn object(
-    upstream: Upstream,
-    status: u16,
-    headers: HeaderList,
-    window: Option<(u64, u64)>,
-    head_only: bool,
-) -> Response {
-    let length = match window {
-        Some((first, last)) => Some(last - first + 1),
-        None => body::content_length(&headers),
-    };
-    let skip = window.map_or(0, |(first, _)| first);
+/// An object's body: held whole when small (see `body`), streamed by the host when large.
+async fn object(upstream: Upstream, status: u16, headers: HeaderList, head_only: bool) -> Response {
+    let length = body::content_length(&headers);
     match body::plan(length, !head_only && headers::status_has_body(status)) {
         BodyPlan::Empty => complete(status, &headers, Vec::new()).await,
         BodyPlan::Complete(length) => {
-            match upstream::read_exactly(&mut upstream.body(), skip, length).await {
+            match upstream::read_exactly(&mut upstream.body(), length).await {
                 Ok(bytes) => complete(status, &headers, bytes).await,
                 Err(reason) => {
                     // Nothing has been sent yet, so the client can still get a clean error.
@@ -86,57 +51,14 @@ async fn object(
                 }
             }
         }
-        BodyPlan::Stream => match window {
-            // The host streams MinIO's body to the client by itself: the component never
-            // touches the bytes.
-            None => {
-                let Body { contents, trailers } = upstream.body();
-                build(status, &headers, Some(contents), trailers)
-            }
-            Some((first, last)) => cut(upstream.body(), status, &headers, first, last - first + 1),
-        },
-    }
-}
-
-/// Streams `length` bytes of `body` after its first `skip`, copied by a task of the component.
-fn cut(mut body: Body, status: u16, headers: &[(String, Vec<u8>)], skip: u64, length: u64) -> Response {
-    let (mut writer, contents) = wit_stream::new::<u8>();
-    let (ending, trailers) = wit_future::new(|| Ok(None));
-    let response = build(status, headers, Some(contents), trailers);
-    wit_bindgen::spawn(async move {
-        if let Err(reason) = copy(&mut body.contents, &mut writer, skip, length).await {
-            // Ending the body short of its Content-Length, with an error, tells the host the
-            // response is incomplete: the client sees an aborted transfer, not a short file.
-            eprintln!("gif-gateway: streaming aborted: {reason}");
-            drop(writer);
-            let _ = ending.write(Err(ErrorCode::HttpResponseIncomplete)).await;
-        }
-    });
-    response
-}
-
-async fn copy(
-    from: &mut StreamReader<u8>,
-    to: &mut StreamWriter<u8>,
-    mut skip: u64,
-    mut remaining: u64,
-) -> Result<(), String> {
-    while skip + remaining > 0 {
-        let wanted = COPY_CHUNK.min((if skip > 0 { skip } else { remaining }) as usize);
-        let (result, chunk) = from.read(Vec::with_capacity(wanted)).await;
-        if result == StreamResult::Dropped {
-            return Err(format!("the object ended {} bytes early", skip + remaining));
-        }
-        if skip > 0 {
-            skip -= chunk.len() as u64;
-            continue;
-        }
-        remaining -= chunk.len() as u64;
-        if !to.write_all(chunk).await.is_empty() {
-            return Err("the client went away".into());
+        BodyPlan::Stream => {
+            // The host streams MinIO's body to the client by itself, with flat memory: the
+            // component never touches the bytes. A transfer MinIO breaks off ends short of its
+            // Content-Length, so the client sees an aborted response, not a short file.
+            let Body { contents, trailers } = upstream.body();
+            build(status, &headers, Some(contents), trailers)
         }
     }
-    Ok(())
 }
 
 /// A response whose body is all in memory (empty for HEAD, 304 and the like).

@@ -13,14 +13,14 @@ use spin_sdk::wasip3::wit_bindgen::{FutureReader, StreamReader, StreamResult};
 use spin_sdk::wasip3::wit_future;
 
 use crate::config::{self, Config};
-use crate::headers::HeaderList;
+use crate::headers::{self, HeaderList, IfRange};
 use crate::retry;
 
 /// A stalled transfer mid-body is cut after this long; the client sees a truncated response.
 const BETWEEN_BYTES_TIMEOUT_NS: u64 = 30_000_000_000;
 /// Error bodies from MinIO are read only this far, to find the S3 error code for the log.
 const ERROR_BODY_LIMIT: usize = 4096;
-/// Bytes asked for per read while skipping or reading a body whole.
+/// Bytes asked for per read while reading a body whole.
 const READ_CHUNK: usize = 256 * 1024;
 
 /// MinIO's answer: its head, and its body still unread.
@@ -44,6 +44,30 @@ impl Upstream {
         let (contents, trailers) = Response::consume_body(self.response, handled);
         Body { contents, trailers }
     }
+}
+
+/// Asks MinIO for an object with the client's range and conditionals, and once more for the
+/// whole object when its `If-Range` named another representation (see
+/// `headers::plan_request_headers`).
+pub async fn fetch_object(
+    request_headers: &[(String, Vec<u8>)],
+    config: &Config,
+    key: &str,
+    head_only: bool,
+) -> Result<Upstream, String> {
+    let (forwarded, if_range) = headers::plan_request_headers(request_headers);
+    let Some(if_range) = if_range else {
+        return fetch(forwarded, config, key, head_only).await;
+    };
+    let whole = IfRange::whole(&forwarded);
+    let upstream = fetch(forwarded, config, key, head_only).await?;
+    match upstream.status {
+        412 => {}
+        206 if !if_range.matches(&upstream.headers) => {}
+        _ => return Ok(upstream),
+    }
+    drop(upstream);
+    fetch(whole, config, key, head_only).await
 }
 
 /// Sends the signed request and waits for the response head.
@@ -143,20 +167,8 @@ pub fn no_trailers() -> FutureReader<Result<Option<Trailers>, ErrorCode>> {
     wit_future::new(|| Ok(None)).1
 }
 
-/// Reads `skip` bytes and drops them, then exactly `length` bytes; fewer (the upstream closed
-/// early) is an error.
-pub async fn read_exactly(body: &mut Body, skip: u64, length: u64) -> Result<Vec<u8>, String> {
-    let mut to_skip = skip;
-    while to_skip > 0 {
-        let (result, chunk) = body
-            .contents
-            .read(Vec::with_capacity(READ_CHUNK.min(to_skip as usize)))
-            .await;
-        if result == StreamResult::Dropped {
-            return Err(format!("the body ended {to_skip} bytes before the range"));
-        }
-        to_skip -= chunk.len() as u64;
-    }
+/// Reads exactly `length` bytes; fewer (the upstream closed early) is an error.
+pub async fn read_exactly(body: &mut Body, length: u64) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::with_capacity(length as usize);
     while (bytes.len() as u64) < length {
         if bytes.len() == bytes.capacity() {

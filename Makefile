@@ -11,7 +11,7 @@ SEEDER      := target/release/seeder
 TOOLS       := .tools
 PYTHON      := $(TOOLS)/venv/bin/python
 
-.PHONY: help tools test-tools build run test unit-test integration-test k8s-check e2e k8s-images docs bench bench-explore clean
+.PHONY: help tools test-tools build run test unit-test integration-test k8s-check e2e k8s-images docs bench bench-quick bench-explore clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -56,9 +56,13 @@ k8s-images: build ## Image tarballs (app, MinIO + mc, seeder) for `minikube imag
 docs: ## Regenerate the chart and Terraform README tables (readme-generator-for-helm, terraform-docs)
 	scripts/k8s/docs.sh
 
-bench: build ## Benchmark the GIF path under spin up and wasmtime against the Spin proxy floor, s3www, MinIO direct and nginx (~10 min); writes bench/results.*
+bench: build ## Benchmark the GIF path under spin up (Spin 4) and wasmtime against the WASIp3 Spin floor, nginx-s3-gateway, s3www, MinIO direct and nginx (~12 min); writes bench/results.*
 	scripts/install-bench-tools.sh
 	$(TOOLS)/bench-venv/bin/python bench/bench.py
+
+bench-quick: build ## Smoke run of the benchmark (one short round, ~2 min); writes .local/bench-quick/, never bench/results.*
+	scripts/install-bench-tools.sh
+	$(TOOLS)/bench-venv/bin/python bench/bench.py --quick
 
 bench-explore: build ## Compare wasmtime serve options for the component (~5 min); writes bench/explore.*
 	scripts/install-bench-tools.sh

@@ -1,36 +1,32 @@
-//! Benchmark-only Spin component (not part of the gateway). One `.wasm`, four behaviours, picked
-//! by the WASI environment variable `BENCH_MODE` that `bench/bench.py` writes into the manifest it
-//! generates, so that the rows differ only in what the code does:
+//! Benchmark-only Spin component (not part of the gateway), WASIp3: spin-sdk 6's async
+//! `#[http_service]`, so that Spin 4 reuses its instances as it will the gateway's. One `.wasm`,
+//! several behaviours, picked by the WASI environment variable `BENCH_MODE` that `bench/bench.py`
+//! writes into the manifest it generates, so that the rows differ only in what the code does:
 //!
-//! - `hello`: a fixed text answer, written the way spin-sdk's `IntoResponse` path writes it. The
-//!   smallest thing Spin can serve: its cost and peak RSS are the baseline of the breakdown.
-//! - `variables`: the same, after reading the gateway's seven Spin variables.
-//! - `proxy` (the floor): one `spin_sdk::http::send` of the presigned URL in `FLOOR_URL`, and the
-//!   response, with its complete body, handed back to spin-sdk. No signing, no Spin variables,
-//!   no header mapping: the least any Spin proxy in front of MinIO does per request.
-//! - `kv`: the GIF from Spin's default key-value store (fetched once through `FLOOR_URL` and
-//!   stored on a miss): what a cache hit in a Spin key-value store costs at least, no MinIO.
+//! - `hello`: a fixed text answer. The smallest thing Spin can serve: its cost and peak RSS are
+//!   the baseline of the breakdown and of the memory goal.
+//! - `variables`: the same, after reading Spin variables (below).
+//! - `proxy` (the floor): one `spin_sdk::http::send` of the presigned URL in `FLOOR_URL`, the
+//!   upstream body read whole, then answered complete with the upstream's status and headers. No
+//!   signing, no Spin variables, no header mapping: the least a Spin proxy in front of MinIO does
+//!   per request and still answers without a stall (see `proxy`).
+//! - `stream`: the same request, the upstream's response returned as it is, its body still a
+//!   stream: what `proxy` avoids, for the benchmark to show what that costs.
+//!
+//! With `BENCH_VARIABLES` (comma-separated names; bench.py takes them from the gateway's
+//! `spin.toml`, so the list cannot drift from what the gateway reads) any mode first reads those
+//! Spin variables, one after the other, as a handler that needs each value before it can go on.
+//! `variables` requires the list; `proxy` with it is the floor plus the gateway's lookups.
 //!
 //! The mode comes from the environment and not from Spin variables so that the floor pays no
 //! variable lookup.
-
-/// The gateway's variables (see `spin.toml`), looked up in `variables` mode.
-pub const GATEWAY_VARIABLES: [&str; 7] = [
-    "s3_endpoint",
-    "s3_bucket",
-    "s3_region",
-    "s3_access_key",
-    "s3_secret_key",
-    "index_object",
-    "s3_timeout_ms",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Hello,
     Variables,
     Proxy,
-    KeyValue,
+    Stream,
 }
 
 impl Mode {
@@ -39,91 +35,89 @@ impl Mode {
             "hello" => Some(Mode::Hello),
             "variables" => Some(Mode::Variables),
             "proxy" => Some(Mode::Proxy),
-            "kv" => Some(Mode::KeyValue),
+            "stream" => Some(Mode::Stream),
             _ => None,
         }
     }
 }
 
+/// The names in `BENCH_VARIABLES`; an empty list counts as unset, so that `variables` mode cannot
+/// pass for a lookup row while looking nothing up.
+pub fn variable_names(value: Option<&str>) -> Option<Vec<&str>> {
+    let names: Vec<&str> = value?.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+    (!names.is_empty()).then_some(names)
+}
+
 #[cfg(target_arch = "wasm32")]
 mod component {
-    use super::{Mode, GATEWAY_VARIABLES};
-    use spin_sdk::http::{Request, Response};
+    use super::{variable_names, Mode};
+    use spin_sdk::http::body::IncomingBodyExt;
+    use spin_sdk::http::{FullBody, HeaderMap, HeaderValue, IntoResponse, Request, StatusCode};
+    use spin_sdk::wasip3::http::types::{ErrorCode, Response};
 
-    const HELLO: &[u8] = b"hello, world\n";
+    /// Every branch converts its answer itself, so that they can build different body types.
+    type Reply = Result<Response, ErrorCode>;
 
-    /// A handler returning a whole `Response`: spin-sdk then sets the response and writes the body
-    /// (`ResponseOutparam::set_with_body`), the way most Spin components answer.
-    #[spin_sdk::http_component]
-    async fn handle(_request: Request) -> Response {
-        match Mode::parse(std::env::var("BENCH_MODE").ok().as_deref()) {
-            Some(Mode::Hello) => text(200, HELLO),
-            Some(Mode::Variables) => {
-                let found = GATEWAY_VARIABLES
-                    .iter()
-                    .filter(|name| spin_sdk::variables::get(name).is_ok())
-                    .count();
-                if found == GATEWAY_VARIABLES.len() {
-                    text(200, HELLO)
-                } else {
-                    text(500, b"variables missing\n")
+    const HELLO: &str = "hello, world\n";
+
+    #[spin_sdk::http_service]
+    async fn handle(_request: Request) -> Reply {
+        let Some(mode) = Mode::parse(std::env::var("BENCH_MODE").ok().as_deref()) else {
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "BENCH_MODE must be hello, variables, proxy or stream\n");
+        };
+        let names = std::env::var("BENCH_VARIABLES").ok();
+        match variable_names(names.as_deref()) {
+            Some(names) => {
+                for name in names {
+                    if spin_sdk::variables::get(name).await.is_err() {
+                        return text(StatusCode::INTERNAL_SERVER_ERROR, "variables missing\n");
+                    }
                 }
             }
-            Some(Mode::Proxy) => match std::env::var("FLOOR_URL") {
-                Ok(url) => match spin_sdk::http::send::<_, Response>(Request::get(url)).await {
-                    Ok(response) => response,
-                    Err(err) => text(502, format!("upstream: {err}\n").as_bytes()),
-                },
-                Err(_) => text(500, b"FLOOR_URL is not set\n"),
-            },
-            Some(Mode::KeyValue) => from_store().await,
-            None => text(500, b"BENCH_MODE must be hello, variables, proxy or kv\n"),
+            None if mode == Mode::Variables => {
+                return text(StatusCode::INTERNAL_SERVER_ERROR, "BENCH_VARIABLES is not set\n");
+            }
+            None => {}
+        }
+        match mode {
+            Mode::Hello | Mode::Variables => text(StatusCode::OK, HELLO),
+            Mode::Proxy => proxy(true).await,
+            Mode::Stream => proxy(false).await,
         }
     }
 
-    /// Key of the one entry `kv` mode serves.
-    const KV_KEY: &str = "floor-proxy/animation.gif";
-
-    async fn from_store() -> Response {
-        let store = match spin_sdk::key_value::Store::open_default() {
-            Ok(store) => store,
-            Err(err) => return text(500, format!("store: {err}\n").as_bytes()),
+    /// `whole`: the upstream body is read whole before the answer is returned, not handed on as
+    /// the stream it arrives as. Spin (4.0.2 too) never sets `TCP_NODELAY`: returning the
+    /// `Response` that `send` gave (spin-sdk then passes the upstream's body stream to the host
+    /// unchanged) lets the host write the head before the first body byte is there, the head
+    /// leaves as a segment of its own, and on a kept-alive connection the body then waits for the
+    /// client's delayed ACK, about 40 ms per response. A body that is complete when the handler
+    /// returns is much more likely to leave with the head (the host still reads it from the
+    /// guest after the handler has returned, so it is a race, only a far better one). The gateway
+    /// has to answer small objects that way for the same reason, so this is the floor it is
+    /// measured against; the GIF is small enough that holding it costs nothing measurable.
+    async fn proxy(whole: bool) -> Reply {
+        let Ok(url) = std::env::var("FLOOR_URL") else {
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "FLOOR_URL is not set\n");
         };
-        let body = match store.get(KV_KEY) {
-            Ok(Some(body)) => body,
-            Ok(None) => {
-                let Ok(url) = std::env::var("FLOOR_URL") else {
-                    return text(500, b"FLOOR_URL is not set\n");
-                };
-                match spin_sdk::http::send::<_, Response>(Request::get(url)).await {
-                    Ok(response) if response.status() == &200 => {
-                        let body = response.body().to_vec();
-                        if let Err(err) = store.set(KV_KEY, &body) {
-                            return text(500, format!("store: {err}\n").as_bytes());
-                        }
-                        body
-                    }
-                    Ok(response) => {
-                        return text(502, format!("upstream: {}\n", response.status()).as_bytes())
-                    }
-                    Err(err) => return text(502, format!("upstream: {err}\n").as_bytes()),
-                }
-            }
-            Err(err) => return text(500, format!("store: {err}\n").as_bytes()),
+        let response = match spin_sdk::http::get(url).await {
+            Ok(response) => response,
+            Err(err) => return text(StatusCode::BAD_GATEWAY, &format!("upstream: {err:?}\n")),
         };
-        Response::builder()
-            .status(200)
-            .header("content-type", "image/gif")
-            .body(body)
-            .build()
+        if !whole {
+            return response.into_response();
+        }
+        let (parts, body) = response.into_parts();
+        match body.bytes().await {
+            Ok(bytes) => (parts.status, parts.headers, FullBody::new(bytes)).into_response(),
+            Err(err) => text(StatusCode::BAD_GATEWAY, &format!("upstream body: {err:?}\n")),
+        }
     }
 
-    fn text(status: u16, body: &[u8]) -> Response {
-        Response::builder()
-            .status(status)
-            .header("content-type", "text/plain")
-            .body(body.to_vec())
-            .build()
+    fn text(status: StatusCode, body: &str) -> Reply {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("text/plain"));
+        (status, headers, body.to_owned()).into_response()
     }
 }
 
@@ -136,8 +130,16 @@ mod tests {
         assert_eq!(Mode::parse(Some("hello")), Some(Mode::Hello));
         assert_eq!(Mode::parse(Some("variables")), Some(Mode::Variables));
         assert_eq!(Mode::parse(Some("proxy")), Some(Mode::Proxy));
-        assert_eq!(Mode::parse(Some("kv")), Some(Mode::KeyValue));
+        assert_eq!(Mode::parse(Some("stream")), Some(Mode::Stream));
+        assert_eq!(Mode::parse(Some("kv")), None);
         assert_eq!(Mode::parse(Some("Proxy")), None);
         assert_eq!(Mode::parse(None), None);
+    }
+
+    #[test]
+    fn variable_names_split_on_commas_and_an_empty_list_is_unset() {
+        assert_eq!(variable_names(Some("s3_endpoint, s3_bucket,")), Some(vec!["s3_endpoint", "s3_bucket"]));
+        assert_eq!(variable_names(Some(" , ")), None);
+        assert_eq!(variable_names(None), None);
     }
 }

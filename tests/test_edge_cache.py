@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from conftest import BUCKET, GIF_KEY, app_env, start_app, stop
+from loopback_proxy import BreakingProxy
 
 TTL_S = 3
 STATE = "x-edge-cache"
@@ -22,8 +23,21 @@ def cached_app(spin_cli, minio, app_credentials, tmp_path_factory):
     stop(app.proc)
 
 
-def put(minio, key: str, body: bytes):
-    minio.s3(minio.root).put_object(Bucket=BUCKET, Key=key, Body=body)
+@pytest.fixture(scope="module")
+def proxied_cached_app(spin_cli, minio, app_credentials, tmp_path_factory):
+    """The cached app with MinIO behind a proxy that counts requests and can fail them."""
+    proxy = BreakingProxy(minio.url)
+    env = app_env(minio, app_credentials)
+    env["SPIN_VARIABLE_S3_ENDPOINT"] = proxy.url
+    env["SPIN_VARIABLE_EDGE_CACHE"] = f"ttl={TTL_S}s max=8MiB"
+    app = start_app("spin", env, tmp_path_factory.mktemp("edge-cache-proxied"))
+    yield app, proxy
+    stop(app.proc)
+    proxy.close()
+
+
+def put(minio, key: str, body: bytes, **extra):
+    minio.s3(minio.root).put_object(Bucket=BUCKET, Key=key, Body=body, **extra)
 
 
 def fresh_key(prefix: str) -> str:
@@ -157,3 +171,67 @@ def test_a_host_without_key_value_serves_uncached(minio, app_credentials, tmp_pa
         assert "edge cache is on but the default key-value store is unavailable" in app.logs()
     finally:
         stop(app.proc)
+
+
+def test_a_metadata_only_change_reaches_the_cached_headers(cached_app, minio):
+    """RFC 9111 §4.3.4: the 304 of a revalidation updates the stored headers. A change of
+    Cache-Control in MinIO keeps the ETag, so only the 304's headers can tell the cache."""
+    key, body = fresh_key("meta"), secrets.token_bytes(2000)
+    put(minio, key, body, CacheControl="max-age=60", ContentType="image/gif")
+    first = get(cached_app, key)
+    assert (first.headers[STATE], first.headers["Cache-Control"]) == ("miss", "max-age=60")
+    s3 = minio.s3(minio.root)
+    s3.copy_object(Bucket=BUCKET, Key=key, CopySource={"Bucket": BUCKET, "Key": key},
+                   MetadataDirective="REPLACE", CacheControl="no-store", ContentType="image/webp")
+    now = s3.head_object(Bucket=BUCKET, Key=key)
+    assert now["ETag"] == first.headers["ETag"], "the premise: same ETag"
+    time.sleep(TTL_S + 0.5)
+    revalidated = get(cached_app, key)
+    assert (revalidated.status_code, revalidated.headers[STATE], revalidated.content) == (200, "revalidated", body)
+    assert revalidated.headers["Cache-Control"] == "no-store"
+    # MinIO's 304 carries Cache-Control, ETag and Last-Modified but no Content-Type: what it
+    # carries is what the entry can learn.
+    assert revalidated.headers["Last-Modified"] == now["ResponseMetadata"]["HTTPHeaders"]["last-modified"]
+    # no-store now: nothing may be kept, so no later request is a hit.
+    for _ in range(2):
+        later = get(cached_app, key)
+        assert later.headers.get(STATE) != "hit" and later.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("value", ["bytes=+8-", "bytes=-+5", "bytes= 4-"])
+def test_a_hit_ignores_a_range_minio_ignores(cached_app, minio, value):
+    key, body = fresh_key("hostile-range"), secrets.token_bytes(100)
+    put(minio, key, body)
+    assert get(cached_app, key).headers[STATE] == "miss"
+    hit = get(cached_app, key, headers={"Range": value})
+    assert (hit.status_code, hit.headers[STATE], hit.content) == (200, "hit", body), value
+
+
+def test_a_hostile_date_on_a_hit_is_ignored(cached_app, minio):
+    key, body = fresh_key("hostile-date"), secrets.token_bytes(100)
+    put(minio, key, body)
+    assert get(cached_app, key).headers[STATE] == "miss"
+    for date in ("Sun, 06 Nov 9223372036854775807 08:49:37 GMT", "Sun, 06 Nov 0000 08:49:37 GMT"):
+        hit = get(cached_app, key, headers={"If-Modified-Since": date})
+        assert (hit.status_code, hit.headers[STATE], hit.content) == (200, "hit", body), date
+
+
+def test_a_failed_revalidation_asks_minio_once(proxied_cached_app, minio):
+    """An overloaded store (503) during a revalidation gets one request, and the client its answer."""
+    app, proxy = proxied_cached_app
+    key, body = fresh_key("revalidate-503"), secrets.token_bytes(2000)
+    put(minio, key, body)
+    assert get(app, key).headers[STATE] == "miss"
+    time.sleep(TTL_S + 0.5)
+    seen = len(proxy.requests)
+    proxy.mode, proxy.to_break = "503", 1
+    try:
+        failed = get(app, key)
+    finally:
+        proxy.to_break = 0
+    asked = [line for line, _ in proxy.requests[seen:] if key in line]
+    assert len(asked) == 1, f"MinIO was asked {len(asked)} times: {asked}"
+    assert (failed.status_code, failed.text) == (502, "object store error\n")
+    # The entry was kept (stale), and the next check with a healthy store confirms it.
+    again = get(app, key)
+    assert (again.status_code, again.headers[STATE], again.content) == (200, "revalidated", body)

@@ -1,16 +1,13 @@
 """MinIO going away turns into a quick, plain 502; MinIO coming back needs no app restart; a
 connection that breaks under a request is retried once on a new one."""
 import signal
-import socket
-import struct
-import threading
 import time
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from conftest import GIF, GIF_KEY, app_env, sha256, start_app, stop, wait_until
+from loopback_proxy import BreakingProxy
 
 
 def test_minio_down_is_a_fast_502_and_recovery_needs_no_restart(app, minio):
@@ -44,71 +41,6 @@ def test_a_hung_minio_is_a_502_within_two_seconds(app, minio):
     assert response.status_code == 502
     assert elapsed < 2.0, f"502 took {elapsed:.2f}s"
     wait_until(lambda: app.get(f"/{GIF_KEY}").status_code == 200, 20, "the app to serve again")
-
-
-class BreakingProxy:
-    """A loopback TCP proxy in front of the real MinIO that breaks connections the way a MinIO pod
-    going away does (a node drained, a rolling update): while `to_break` is above zero, the next
-    request to arrive, on a new or a kept-alive connection, is read and its connection closed
-    without an answer (`mode` "close": FIN; "reset": RST)."""
-
-    def __init__(self, upstream_url: str):
-        parts = urlsplit(upstream_url)
-        self.upstream = (parts.hostname, parts.port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.mode, self.to_break, self.broken = "close", 0, 0
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
-
-    def _serve(self, client):
-        upstream = None
-        try:
-            while data := client.recv(65536):
-                with self.lock:
-                    breaking = self.to_break > 0
-                    if breaking:
-                        self.to_break -= 1
-                        self.broken += 1
-                if breaking:
-                    if self.mode == "reset":
-                        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    return
-                if upstream is None:
-                    upstream = socket.create_connection(self.upstream)
-                    threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
-                upstream.sendall(data)
-        except OSError:
-            pass
-        finally:
-            client.close()
-            if upstream is not None:
-                upstream.close()
-
-    @staticmethod
-    def _pipe(source, sink):
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.listener.close()
 
 
 @pytest.fixture(scope="module")

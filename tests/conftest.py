@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from loopback_proxy import BreakingProxy
+
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools"
 MINIO_BIN = Path(os.environ.get("MINIO_BIN", TOOLS / "bin" / "minio"))
@@ -276,3 +278,15 @@ def app(host, minio, app_credentials, tmp_path_factory):
     app = start_app(host, app_env(minio, app_credentials), tmp_path_factory.mktemp(f"app-{host}"))
     yield app
     stop(app.proc)
+
+
+@pytest.fixture(scope="module")
+def proxied_app(host, minio, app_credentials, tmp_path_factory):
+    """The app with MinIO behind a loopback proxy that can break, fail and count what crosses."""
+    proxy = BreakingProxy(minio.url)
+    env = app_env(minio, app_credentials)
+    env["SPIN_VARIABLE_S3_ENDPOINT"] = proxy.url
+    app = start_app(host, env, tmp_path_factory.mktemp(f"app-proxied-{host}"))
+    yield app, proxy
+    stop(app.proc)
+    proxy.close()

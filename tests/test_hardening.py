@@ -7,22 +7,9 @@ import secrets
 import pytest
 import requests
 
-from conftest import BUCKET, app_env, start_app, stop
-from loopback_proxy import BreakingProxy
+from conftest import BUCKET
 
 BIG = 4 << 20
-
-
-@pytest.fixture(scope="module")
-def counted(host, minio, app_credentials, tmp_path_factory):
-    """The app with MinIO behind a proxy that counts what MinIO sends back."""
-    proxy = BreakingProxy(minio.url)
-    env = app_env(minio, app_credentials)
-    env["SPIN_VARIABLE_S3_ENDPOINT"] = proxy.url
-    app = start_app(host, env, tmp_path_factory.mktemp(f"app-counted-{host}"))
-    yield app, proxy
-    stop(app.proc)
-    proxy.close()
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +25,8 @@ def moved(proxy, request):
     return response, proxy.bytes_from_upstream - before
 
 
-def test_a_one_byte_if_range_request_moves_a_few_bytes_not_the_object(counted, big_object):
-    app, proxy = counted
+def test_a_one_byte_if_range_request_moves_a_few_bytes_not_the_object(proxied_app, big_object):
+    app, proxy = proxied_app
     key, body = big_object
     head = requests.head(f"{app.url}/{key}", timeout=30)
     for validator in (head.headers["ETag"], head.headers["Last-Modified"]):
@@ -54,8 +41,8 @@ def test_a_one_byte_if_range_request_moves_a_few_bytes_not_the_object(counted, b
     assert upstream_bytes < BIG + 16_384, "the whole object once, not twice"
 
 
-def test_if_modified_since_does_not_reach_minio_beside_if_none_match(counted, big_object):
-    app, proxy = counted
+def test_if_modified_since_does_not_reach_minio_beside_if_none_match(proxied_app, big_object):
+    app, proxy = proxied_app
     key, _ = big_object
     last_modified = app.get(f"/{key}", headers={"Range": "bytes=0-0"}).headers["Last-Modified"]
     seen = len(proxy.requests)

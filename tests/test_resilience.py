@@ -6,8 +6,7 @@ import time
 import pytest
 import requests
 
-from conftest import GIF, GIF_KEY, app_env, sha256, start_app, stop, wait_until
-from loopback_proxy import BreakingProxy
+from conftest import GIF, GIF_KEY, sha256, wait_until
 
 
 def test_minio_down_is_a_fast_502_and_recovery_needs_no_restart(app, minio):
@@ -41,17 +40,6 @@ def test_a_hung_minio_is_a_502_within_two_seconds(app, minio):
     assert response.status_code == 502
     assert elapsed < 2.0, f"502 took {elapsed:.2f}s"
     wait_until(lambda: app.get(f"/{GIF_KEY}").status_code == 200, 20, "the app to serve again")
-
-
-@pytest.fixture(scope="module")
-def proxied_app(host, minio, app_credentials, tmp_path_factory):
-    proxy = BreakingProxy(minio.url)
-    env = app_env(minio, app_credentials)
-    env["SPIN_VARIABLE_S3_ENDPOINT"] = proxy.url
-    app = start_app(host, env, tmp_path_factory.mktemp(f"app-proxied-{host}"))
-    yield app, proxy
-    stop(app.proc)
-    proxy.close()
 
 
 @pytest.mark.parametrize("mode", ["close", "reset"])

@@ -13,7 +13,7 @@
 #   4. promtool check rules + promtool test rules on the rendered PrometheusRules
 #   5. terraform fmt -check; terraform validate through a local provider mirror when one exists
 #   6. image builder smoke test (amd64 + arm64 tarballs, platform and layout asserted)
-#   7. replica-sync sidecar end-to-end: real MinIO primary/replicas + mc
+#   7. replica-sync sidecar: unit tests, then end to end with real MinIO primary/replicas + mc
 #   8. adapter end-to-end: real MinIO -> real Prometheus -> real prometheus-adapter (last)
 # Environment: K8S_CHECK_SKIP="rules images replica-sync e2e" skips stages by name (reported as
 # skipped, never silently).
@@ -363,8 +363,9 @@ if stage replica-sync; then
   scripts/k8s/tools.sh mc
   [ -x "$BIN/minio" ] || scripts/install-tools.sh minio
   (cd images && CGO_ENABLED=0 go build -trimpath -o "$WORK/replica-sync" ./cmd/replica-sync)
+  run "replica-sync unit tests (mc JSON error codes, random local root)" sh -c "cd images && go test ./cmd/replica-sync"
   if python3 scripts/k8s/replica_sync_e2e.py "$WORK/replica-sync-e2e" "$WORK/replica-sync"; then
-    ok "replica-sync: Ready only after a verified full copy; read-only app user; deletes and new objects follow"
+    ok "replica-sync: not Ready on a missing bucket, refused credentials or a diverged copy; Ready only after a verified full copy; read-only app user; deletes and new objects follow; no secret in argv or logs"
   else ko "replica-sync e2e (logs in ${WORK#$ROOT/}/replica-sync-e2e)"; fi
 else skip "replica-sync e2e (K8S_CHECK_SKIP)"; fi
 

@@ -449,11 +449,12 @@ func initLocalRoot(dir string) error {
 		log.Printf("local root credentials in %s exist; kept", dir)
 		return nil
 	}
-	// rand.Text: 26 characters, 128 bits from the kernel's CSPRNG. The user name needs no
-	// secrecy, only to differ between pods.
+	// rand.Text: 26 characters, 128 bits or more from the kernel's CSPRNG (within MinIO's
+	// 8..40 characters for a secret key). The user name needs no secrecy, only to differ
+	// between pods.
 	user := "replica-" + strings.ToLower(rand.Text()[:12])
 	// The user goes last: its presence with a password says both were written completely.
-	if err := writeFileAtomic(passwordPath, rand.Text()+rand.Text()); err != nil {
+	if err := writeFileAtomic(passwordPath, rand.Text()); err != nil {
 		return err
 	}
 	if err := writeFileAtomic(userPath, user); err != nil {

@@ -104,6 +104,10 @@ must_fail "gif-minio: values.schema.json rejects unknown keys and tag latest" "a
   "$HELM" template x charts/gif-minio --set replicas.replicaCont=3 --set image.tag=latest
 must_fail "gif-minio: bearer auth without a token Secret is refused" "bearerTokenSecret" -- \
   "$HELM" template x charts/gif-minio --set metrics.auth=bearer
+must_fail "gif-minio: a mirror user that is the gateway's is refused" "mirror.accessKey must differ" -- \
+  "$HELM" template x charts/gif-minio --set mirror.accessKey=gif-gateway
+must_fail "gif-minio: a mirror policy that is the gateway's is refused" "mirror.policy must differ" -- \
+  "$HELM" template x charts/gif-minio --set mirror.policy=gif-gateway-read
 must_fail "gif-gateway: min > max replicas is refused" "minReplicas" -- \
   "$HELM" template x charts/gif-gateway --set autoscaling.minReplicas=9
 # NOTES.txt prints commands only for objects the release has. helm template leaves NOTES.txt out

@@ -127,7 +127,11 @@ func main() {
 		// The primary must have the bucket: before the seeder created it, an empty replica
 		// would be a "complete" copy of nothing and answer 404 for every object.
 		if err := mc.run(ctx, "", "--json", "ls", "primary/"+cfg.bucket); err != nil {
-			return err.about("reading bucket " + cfg.bucket + " on the primary with the mirror user's credentials")
+			err = err.about("reading bucket " + cfg.bucket + " on the primary with the mirror user's credentials")
+			if err.kind() == "credentials rejected" {
+				err.hint = "the seeder creates this user on the primary: it has not run yet, or the mirror Secret changed since"
+			}
+			return err
 		}
 		if err := mc.run(ctx, "", "--json", "mb", "--ignore-existing", "local/"+cfg.bucket); err != nil {
 			return err.about("creating bucket " + cfg.bucket + " on the replica")
@@ -295,7 +299,7 @@ func (m mcRunner) diff(ctx context.Context) (int, *mcError) {
 // mcError is a failed mc run, described by the S3 error code MinIO answered (or the one mc's
 // own typed error stands for) and mc's message, secrets removed.
 type mcError struct {
-	what, code, msg string
+	what, code, msg, hint string
 }
 
 func (e *mcError) about(what string) *mcError {
@@ -337,6 +341,9 @@ func (e *mcError) Error() string {
 	}
 	if e.msg != "" {
 		b.WriteString(": " + e.msg)
+	}
+	if e.hint != "" {
+		b.WriteString(" (" + e.hint + ")")
 	}
 	return b.String()
 }

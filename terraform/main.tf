@@ -170,7 +170,7 @@ resource "helm_release" "spin_operator" {
 }
 
 ################################################################################
-# 4. MinIO: primary, read replicas + HPA, seeder hook, ServiceMonitors, alerts
+# 4. MinIO: primary, read replicas + HPA, seeder Job, ServiceMonitors, alerts
 ################################################################################
 
 resource "kubernetes_secret_v1" "minio_root" {

@@ -241,6 +241,14 @@ def root_creds():
     return creds["rootUser"], creds["rootPassword"]
 
 
+@pytest.fixture(scope="session")
+def mirror_creds():
+    """The read replicas' user: lists and reads the bucket on the primary and on every replica
+    (whose roots are random per pod and known to no Secret)."""
+    creds = secret("gif-minio-mirror")
+    return creds["accessKey"], creds["secretKey"]
+
+
 def gateway_pod_labels():
     """The labels the charts' NetworkPolicies let reach MinIO's S3 port as the gateway, read
     from the applied policy itself ("k=v,..." for run_pod)."""

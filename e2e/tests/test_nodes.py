@@ -130,8 +130,8 @@ def test_policies_refuse_a_stray_pod_and_admit_the_gateways_labels():
 
 
 def test_prometheus_scrapes_and_the_seeder_seeded_through_the_policies(root_s3):
-    # The seeder ran as a post-install hook, after the policies existed: the GIF is there only if
-    # its pod was let through to the primary.
+    # The seeder Job ran under the policies (applied with it): the GIF is there only if its pod
+    # was let through to the primary.
     body = root_s3.get_object(Bucket=BUCKET, Key=KEY)["Body"].read()
     assert hashlib.sha256(body).hexdigest() == ASSET_SHA
 
@@ -216,7 +216,7 @@ def deployment_available(name):
     return s.get("readyReplicas", 0) == want and s.get("updatedReplicas", 0) == want and s.get("replicas", 0) == want
 
 
-def test_drain_a_node_under_load_loses_no_request(root_creds):
+def test_drain_a_node_under_load_loses_no_request(mirror_creds):
     """Drain node 2 (the replica and, normally, one gateway pod; node 1 keeps the primary, whose
     volume is node-local, and the control plane) under steady GIF GETs; uncordon it afterwards."""
     need_shim()
@@ -319,7 +319,8 @@ def test_drain_a_node_under_load_loses_no_request(root_creds):
     # Afterwards every MinIO pod serves the same bucket as the primary.
     def same_everywhere():
         pods = minio_pods()
-        listings = {name: bucket_listing(s3(route_to(ip), *root_creds)) for name, (_, ip) in pods.items()}
+        # The mirror user lists and reads the bucket on the primary and on every replica.
+        listings = {name: bucket_listing(s3(route_to(ip), *mirror_creds)) for name, (_, ip) in pods.items()}
         primary = listings.get(f"{PRIMARY}-0")
         return primary and len(pods) >= 3 and all(v == primary for v in listings.values()) and listings
 

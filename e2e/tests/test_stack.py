@@ -106,9 +106,13 @@ def test_seeder_job_completed_and_gif_is_in_the_bucket(root_s3):
     completed = [e for e in events["items"] if e["reason"] == "Completed"]
     assert completed, f"no Job Completed event in {NAMESPACE}: {[e['reason'] for e in events['items']]}"
     assert any("seed" in e["involvedObject"]["name"] for e in completed), completed
-    # hook-delete-policy hook-succeeded: a finished seeder leaves no Job behind.
-    jobs = kjson("-n", NAMESPACE, "get", "jobs")["items"]
-    assert not [j for j in jobs if "seed" in j["metadata"]["name"]], jobs
+    # A plain Job of the release (a hook would run only after --wait, which waits for replicas
+    # that need the seeding): one per revision, the previous one deleted by the upgrade.
+    jobs = [j for j in kjson("-n", NAMESPACE, "get", "jobs")["items"] if "seed" in j["metadata"]["name"]]
+    assert len(jobs) == 1, [j["metadata"]["name"] for j in jobs]
+    assert jobs[0]["metadata"]["name"].startswith("gif-minio-seed-"), jobs[0]["metadata"]["name"]
+    assert jobs[0]["status"].get("succeeded", 0) >= 1, jobs[0]["status"]
+    assert "helm.sh/hook" not in (jobs[0]["metadata"].get("annotations") or {})
     assert sha256_of(root_s3, KEY) == ASSET_SHA
 
 
@@ -142,6 +146,21 @@ def test_minio_primary_and_replicas_ready():
     assert sts["status"].get("readyReplicas") == 1, sts["status"]
     dep = kjson("-n", NAMESPACE, "get", "deployment", REPLICAS)
     assert dep["status"].get("readyReplicas", 0) >= REPLICA_MIN, dep["status"]
+
+
+def test_replicas_hold_no_root_credentials(root_creds, mirror_creds):
+    """Replicas read the primary as the mirror user; each one's MinIO has a random root of its
+    own: no replica pod mounts the root Secret, and the primary's root opens no replica."""
+    pods = kjson("-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/component=replica")["items"]
+    assert pods
+    for p in pods:
+        secrets = {v["secret"]["secretName"] for v in p["spec"]["volumes"] if "secret" in v}
+        assert secrets == {"gif-minio-mirror", "gif-minio-app"}, (p["metadata"]["name"], secrets)
+    for ip in replica_pod_ips():
+        with pytest.raises(ClientError) as refused:
+            s3(ip, *root_creds).list_objects_v2(Bucket=BUCKET)
+        assert refused.value.response["Error"]["Code"] == "InvalidAccessKeyId", ip
+        assert KEY in objects_on(s3(ip, *mirror_creds)), ip
 
 
 def test_prometheus_scrapes_minio():
@@ -245,7 +264,7 @@ class Load(Background):
             self._stop.wait(max(0.0, nxt - time.monotonic()))
 
 
-def test_hpas_scale_out_under_load_and_back_in_with_nothing_lost(root_s3, app_creds, root_creds):
+def test_hpas_scale_out_under_load_and_back_in_with_nothing_lost(root_s3, app_creds, mirror_creds):
     for key, body in EXTRA.items():
         root_s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     assert objects_on(root_s3) == expected_objects()
@@ -284,7 +303,7 @@ def test_hpas_scale_out_under_load_and_back_in_with_nothing_lost(root_s3, app_cr
     # Every replica (each a full copy) serves every object unchanged.
     wait_for("replicas Ready after scale-in", lambda: len(replica_pod_ips()) >= REPLICA_MIN, 120)
     for ip in replica_pod_ips():
-        assert objects_on(s3(ip, *root_creds)) == want, f"replica {ip}"
+        assert objects_on(s3(ip, *mirror_creds)) == want, f"replica {ip}"
 
 
 def test_primary_pod_deleted_keeps_its_data(root_s3):

@@ -13,7 +13,7 @@
 #   4. promtool check rules + promtool test rules on the rendered PrometheusRules
 #   5. terraform fmt -check; terraform validate through a local provider mirror when one exists
 #   6. image builder smoke test (amd64 + arm64 tarballs, platform and layout asserted)
-#   7. replica-sync sidecar end-to-end: real MinIO primary/replicas + mc
+#   7. replica-sync sidecar: unit tests, then end to end with real MinIO primary/replicas + mc
 #   8. adapter end-to-end: real MinIO -> real Prometheus -> real prometheus-adapter (last)
 # Environment: K8S_CHECK_SKIP="rules images replica-sync e2e" skips stages by name (reported as
 # skipped, never silently).
@@ -104,6 +104,10 @@ must_fail "gif-minio: values.schema.json rejects unknown keys and tag latest" "a
   "$HELM" template x charts/gif-minio --set replicas.replicaCont=3 --set image.tag=latest
 must_fail "gif-minio: bearer auth without a token Secret is refused" "bearerTokenSecret" -- \
   "$HELM" template x charts/gif-minio --set metrics.auth=bearer
+must_fail "gif-minio: a mirror user that is the gateway's is refused" "mirror.accessKey must differ" -- \
+  "$HELM" template x charts/gif-minio --set mirror.accessKey=gif-gateway
+must_fail "gif-minio: a mirror policy that is the gateway's is refused" "mirror.policy must differ" -- \
+  "$HELM" template x charts/gif-minio --set mirror.policy=gif-gateway-read
 must_fail "gif-gateway: min > max replicas is refused" "minReplicas" -- \
   "$HELM" template x charts/gif-gateway --set autoscaling.minReplicas=9
 # NOTES.txt prints commands only for objects the release has. helm template leaves NOTES.txt out
@@ -363,8 +367,9 @@ if stage replica-sync; then
   scripts/k8s/tools.sh mc
   [ -x "$BIN/minio" ] || scripts/install-tools.sh minio
   (cd images && CGO_ENABLED=0 go build -trimpath -o "$WORK/replica-sync" ./cmd/replica-sync)
+  run "replica-sync unit tests (mc JSON error codes, random local root)" sh -c "cd images && go test ./cmd/replica-sync"
   if python3 scripts/k8s/replica_sync_e2e.py "$WORK/replica-sync-e2e" "$WORK/replica-sync"; then
-    ok "replica-sync: Ready only after a verified full copy; read-only app user; deletes and new objects follow"
+    ok "replica-sync: not Ready on a missing bucket, refused credentials or a diverged copy; Ready only after a verified full copy; read-only app user; deletes and new objects follow; no secret in argv or logs"
   else ko "replica-sync e2e (logs in ${WORK#$ROOT/}/replica-sync-e2e)"; fi
 else skip "replica-sync e2e (K8S_CHECK_SKIP)"; fi
 

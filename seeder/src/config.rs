@@ -13,6 +13,7 @@ use crate::secret::Secret;
 pub const DEFAULT_BUCKET: &str = "gifs";
 pub const DEFAULT_OBJECT_KEY: &str = "animation.gif";
 pub const DEFAULT_POLICY_NAME: &str = "gif-gateway-read";
+pub const DEFAULT_MIRROR_POLICY_NAME: &str = "gif-minio-mirror-read";
 pub const DEFAULT_REGION: &str = "us-east-1";
 pub const DEFAULT_READY_TIMEOUT_SECS: u64 = 60;
 
@@ -36,10 +37,20 @@ pub struct Config {
     pub app_access_key: String,
     pub app_secret_key: Secret,
     pub policy_name: String,
+    /// The read replicas' user: list + get on the bucket. Optional: a MinIO without replicas
+    /// (`make run`) needs none.
+    pub mirror: Option<MirrorUser>,
     pub region: String,
     pub ready_timeout: Duration,
     /// From `MINIO_CA_FILE`; None trusts the public web PKI roots.
     pub tls_roots: Option<TlsRoots>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MirrorUser {
+    pub access_key: String,
+    pub secret_key: Secret,
+    pub policy_name: String,
 }
 
 impl Config {
@@ -70,6 +81,17 @@ impl Config {
         let root_password = secret_input(&lookup, "MINIO_ROOT_PASSWORD", &mut problems);
         let app_access_key = secret_input(&lookup, "APP_ACCESS_KEY", &mut problems);
         let app_secret_key = secret_input(&lookup, "APP_SECRET_KEY", &mut problems);
+        let mirror_given = ["MIRROR_ACCESS_KEY", "MIRROR_SECRET_KEY"]
+            .iter()
+            .any(|n| get(n).is_some() || get(&format!("{n}_FILE")).is_some());
+        let (mirror_access_key, mirror_secret_key) = if mirror_given {
+            (
+                secret_input(&lookup, "MIRROR_ACCESS_KEY", &mut problems),
+                secret_input(&lookup, "MIRROR_SECRET_KEY", &mut problems),
+            )
+        } else {
+            (None, None)
+        };
 
         if let Some(u) = &root_user {
             if let Err(why) = check_access_key(u) {
@@ -97,6 +119,23 @@ impl Config {
                 ));
             }
         }
+        if let Some(k) = &mirror_access_key {
+            if let Err(why) = check_access_key(k) {
+                problems.push(format!("MIRROR_ACCESS_KEY {why}"));
+            } else if root_user.as_deref() == Some(k.as_str()) {
+                problems.push("MIRROR_ACCESS_KEY must differ from MINIO_ROOT_USER".into());
+            } else if app_access_key.as_deref() == Some(k.as_str()) {
+                // One user cannot be bound to both policies only.
+                problems.push("MIRROR_ACCESS_KEY must differ from APP_ACCESS_KEY".into());
+            }
+        }
+        if let Some(s) = &mirror_secret_key {
+            if s.len() < MIN_SECRET_KEY_LEN {
+                problems.push(format!(
+                    "MIRROR_SECRET_KEY must be at least {MIN_SECRET_KEY_LEN} characters (MinIO refuses shorter ones)"
+                ));
+            }
+        }
 
         let bucket = get("BUCKET").unwrap_or_else(|| DEFAULT_BUCKET.into());
         if let Err(why) = s3_request::check_bucket_name(&bucket) {
@@ -118,6 +157,16 @@ impl Config {
             problems.push(format!(
                 "APP_POLICY_NAME {policy_name:?} must not contain commas or leading/trailing spaces"
             ));
+        }
+        let mirror_policy_name =
+            get("MIRROR_POLICY_NAME").unwrap_or_else(|| DEFAULT_MIRROR_POLICY_NAME.into());
+        if mirror_policy_name.trim() != mirror_policy_name || mirror_policy_name.contains(',') {
+            problems.push(format!(
+                "MIRROR_POLICY_NAME {mirror_policy_name:?} must not contain commas or leading/trailing spaces"
+            ));
+        } else if mirror_given && mirror_policy_name == policy_name {
+            // Each run would rewrite the one policy with the other's document.
+            problems.push("MIRROR_POLICY_NAME must differ from APP_POLICY_NAME".into());
         }
         let region = get("MINIO_REGION").unwrap_or_else(|| DEFAULT_REGION.into());
         if region.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -173,6 +222,14 @@ impl Config {
                 app_access_key,
                 app_secret_key: Secret::new(app_secret_key),
                 policy_name,
+                mirror: match (mirror_access_key, mirror_secret_key) {
+                    (Some(access_key), Some(secret_key)) => Some(MirrorUser {
+                        access_key,
+                        secret_key: Secret::new(secret_key),
+                        policy_name: mirror_policy_name,
+                    }),
+                    _ => None,
+                },
                 region,
                 ready_timeout,
                 tls_roots,
@@ -392,6 +449,56 @@ mod tests {
             err.contains("OBJECT_KEY \"a/../b.gif\" is not a valid key: '.' or '..' segment"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn mirror_user_is_optional_and_validated() {
+        assert!(load(&base()).unwrap().mirror.is_none());
+
+        let mut v = base();
+        v.insert("MIRROR_ACCESS_KEY", "gif-minio-mirror".into());
+        let err = load(&v).unwrap_err().to_string();
+        assert!(
+            err.contains("MIRROR_SECRET_KEY (or MIRROR_SECRET_KEY_FILE) is required"),
+            "{err}"
+        );
+
+        v.insert("MIRROR_SECRET_KEY", "mirror-secret-789".into());
+        let m = load(&v).unwrap().mirror.unwrap();
+        assert_eq!(m.access_key, "gif-minio-mirror");
+        assert_eq!(m.secret_key.expose(), "mirror-secret-789");
+        assert_eq!(m.policy_name, "gif-minio-mirror-read");
+        let shown = format!("{:?}", load(&v).unwrap());
+        assert!(!shown.contains("mirror-secret-789"), "{shown}");
+
+        for (var, value, expected) in [
+            (
+                "MIRROR_ACCESS_KEY",
+                "gif-gateway",
+                "MIRROR_ACCESS_KEY must differ from APP_ACCESS_KEY",
+            ),
+            (
+                "MIRROR_ACCESS_KEY",
+                "minioadmin",
+                "MIRROR_ACCESS_KEY must differ from MINIO_ROOT_USER",
+            ),
+            (
+                "MIRROR_SECRET_KEY",
+                "short7",
+                "MIRROR_SECRET_KEY must be at least 8 characters",
+            ),
+            (
+                "MIRROR_POLICY_NAME",
+                "gif-gateway-read",
+                "MIRROR_POLICY_NAME must differ from APP_POLICY_NAME",
+            ),
+        ] {
+            let mut bad = v.clone();
+            bad.insert(var, value.into());
+            let err = load(&bad).unwrap_err().to_string();
+            assert!(err.contains(expected), "{var}={value}: {err}");
+            assert!(!err.contains("short7"), "{err}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Prepares MinIO for gif-gateway: a private bucket holding the GIF, a canned policy that
-//! allows only `s3:GetObject` on it, and the component's user bound to that policy.
+//! allows only `s3:GetObject` on it, and the component's user bound to that policy; when
+//! configured, the read replicas' mirror user (list + get on the bucket) likewise.
 //! Every step is idempotent; the binary in `main.rs` wires it to the environment.
 
 pub mod admin;

@@ -15,6 +15,26 @@ pub fn read_only_policy(bucket: &str) -> Value {
     })
 }
 
+/// What the read replicas' `mc mirror` and `mc diff` need of the bucket: its location, its
+/// listing and its objects. Nothing else, and no other bucket.
+pub fn mirror_policy(bucket: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+                "Resource": [format!("arn:aws:s3:::{bucket}")]
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [format!("arn:aws:s3:::{bucket}/*")]
+            }
+        ]
+    })
+}
+
 pub fn semantically_equal(a: &Value, b: &Value) -> bool {
     normalize(a) == normalize(b)
 }
@@ -119,6 +139,17 @@ mod tests {
             canonical_string(&p),
             r#"{"Statement":[{"Action":["s3:GetObject"],"Effect":"Allow","Resource":["arn:aws:s3:::gifs/*"]}],"Version":"2012-10-17"}"#
         );
+    }
+
+    #[test]
+    fn mirror_policy_lists_and_reads_the_bucket_only() {
+        let p = mirror_policy("gifs");
+        assert_eq!(
+            canonical_string(&normalize(&p)),
+            r#"{"Statement":[{"Action":["s3:GetBucketLocation","s3:ListBucket"],"Effect":"Allow","Resource":["arn:aws:s3:::gifs"]},{"Action":["s3:GetObject"],"Effect":"Allow","Resource":["arn:aws:s3:::gifs/*"]}],"Version":"2012-10-17"}"#
+        );
+        assert!(!semantically_equal(&p, &read_only_policy("gifs")));
+        assert!(!semantically_equal(&p, &mirror_policy("other")));
     }
 
     #[test]

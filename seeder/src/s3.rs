@@ -28,6 +28,7 @@ pub struct Credentials {
 pub enum Role {
     Root,
     App,
+    Mirror,
 }
 
 impl Role {
@@ -35,6 +36,7 @@ impl Role {
         match self {
             Role::Root => "root",
             Role::App => "app",
+            Role::Mirror => "mirror",
         }
     }
 }

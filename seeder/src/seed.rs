@@ -11,7 +11,7 @@ use s3_request::content_type_for;
 use crate::admin::Admin;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::policy::{read_only_policy, semantically_equal};
+use crate::policy::{mirror_policy, read_only_policy, semantically_equal};
 use crate::s3::{bucket_path, etag_matches, object_path, query, Client, Credentials, Role};
 
 /// Covers the GIF upload on a slow link as well as the quick calls.
@@ -98,9 +98,46 @@ pub fn run(cfg: &Config, say: &mut dyn FnMut(&str)) -> Result<usize> {
     changes += usize::from(ensure_bucket(&root, cfg, say)?);
     changes += usize::from(remove_bucket_policy(&root, cfg, say)?);
     changes += usize::from(upload_object(&root, cfg, &object, say)?);
-    changes += usize::from(ensure_policy(&admin, cfg, say)?);
-    changes += usize::from(ensure_user(&admin, &app, cfg, say)?);
+    let read_only = read_only_policy(&cfg.bucket);
+    changes += usize::from(ensure_policy(&admin, &cfg.policy_name, &read_only, say)?);
+    changes += usize::from(ensure_user(
+        &admin,
+        &app,
+        &cfg.app_access_key,
+        &cfg.app_secret_key,
+        &cfg.policy_name,
+        cfg,
+        say,
+    )?);
+    // After the upload: a replica that can read the bucket with these credentials finds the
+    // GIF already there.
+    let mirror = cfg.mirror.as_ref().map(|m| {
+        let c = client(
+            Some(Credentials {
+                access_key: m.access_key.clone(),
+                secret_key: m.secret_key.clone(),
+            }),
+            Role::Mirror,
+        );
+        (m, c)
+    });
+    if let Some((m, mirror_client)) = &mirror {
+        let document = mirror_policy(&cfg.bucket);
+        changes += usize::from(ensure_policy(&admin, &m.policy_name, &document, say)?);
+        changes += usize::from(ensure_user(
+            &admin,
+            mirror_client,
+            &m.access_key,
+            &m.secret_key,
+            &m.policy_name,
+            cfg,
+            say,
+        )?);
+    }
     verify(&app, &anonymous, cfg, say)?;
+    if let Some((_, mirror_client)) = &mirror {
+        verify_mirror(mirror_client, cfg, say)?;
+    }
     Ok(changes)
 }
 
@@ -254,29 +291,35 @@ pub fn is_same_object(head: &crate::s3::Response, object: &LocalObject) -> bool 
     size_ok && type_ok && content_ok
 }
 
-fn ensure_policy(admin: &Admin, cfg: &Config, say: &mut dyn FnMut(&str)) -> Result<bool> {
-    let name = &cfg.policy_name;
-    let desired = read_only_policy(&cfg.bucket);
+fn ensure_policy(
+    admin: &Admin,
+    name: &str,
+    desired: &serde_json::Value,
+    say: &mut dyn FnMut(&str),
+) -> Result<bool> {
     let state = match admin.info_canned_policy(name)? {
-        Some(existing) if semantically_equal(&existing, &desired) => {
+        Some(existing) if semantically_equal(&existing, desired) => {
             say(&format!("policy {name}: unchanged"));
             return Ok(false);
         }
         Some(_) => "updated",
         None => "created",
     };
-    admin.add_canned_policy(name, &desired)?;
+    admin.add_canned_policy(name, desired)?;
     say(&format!("policy {name}: {state}"));
     Ok(true)
 }
 
+/// `user` exists, enabled, with `secret`, bound to `policy` only; `as_user` signs as it.
 fn ensure_user(
     admin: &Admin,
-    app: &Client,
+    as_user: &Client,
+    user: &str,
+    secret: &crate::secret::Secret,
+    policy: &str,
     cfg: &Config,
     say: &mut dyn FnMut(&str),
 ) -> Result<bool> {
-    let user = &cfg.app_access_key;
     let state = match admin.user_info(user)? {
         None => "created",
         Some(info) => {
@@ -286,39 +329,33 @@ fn ensure_user(
                     "user {user} is a member of group(s) {} whose policies also apply; \
                      remove it from them so it is bound to {} only",
                     groups.join(", "),
-                    cfg.policy_name
+                    policy
                 )));
             }
             // Checking the secret last: it is the only check that costs a request.
-            if info.is_enabled()
-                && info.has_only_policy(&cfg.policy_name)
-                && app_can_read(app, cfg)?
-            {
+            if info.is_enabled() && info.has_only_policy(policy) && can_read(as_user, cfg)? {
                 say(&format!("user {user}: unchanged"));
                 return Ok(false);
             }
             "updated"
         }
     };
-    admin.add_user(user, &cfg.app_secret_key)?;
-    admin.set_user_policy(user, &cfg.policy_name)?;
-    say(&format!(
-        "user {user}: {state} (policy {})",
-        cfg.policy_name
-    ));
+    admin.add_user(user, secret)?;
+    admin.set_user_policy(user, policy)?;
+    say(&format!("user {user}: {state} (policy {policy})"));
     Ok(true)
 }
 
-/// Whether the app credentials, as given, can read the object right now.
-fn app_can_read(app: &Client, cfg: &Config) -> Result<bool> {
-    let resp = app.send("HEAD", &object_path(&cfg.bucket, &cfg.object_key), &[], b"")?;
+/// Whether these credentials, as given, can read the object right now (both users may).
+fn can_read(client: &Client, cfg: &Config) -> Result<bool> {
+    let resp = client.send("HEAD", &object_path(&cfg.bucket, &cfg.object_key), &[], b"")?;
     match resp.status {
         200 => Ok(true),
         // Wrong secret, disabled user or missing grant all look the same on a bodiless HEAD.
         403 | 400 => Ok(false),
-        _ => Err(app.unexpected(
+        _ => Err(client.unexpected(
             &resp,
-            format!("check app access to {}/{}", cfg.bucket, cfg.object_key),
+            format!("check access to {}/{}", cfg.bucket, cfg.object_key),
         )),
     }
 }
@@ -365,6 +402,38 @@ fn verify(app: &Client, anonymous: &Client, cfg: &Config, say: &mut dyn FnMut(&s
 
     say(&format!(
         "verified: app credentials can read {key} and cannot list"
+    ));
+    Ok(())
+}
+
+/// The replicas' mirror needs exactly this: a listing of the bucket and its objects.
+fn verify_mirror(mirror: &Client, cfg: &Config, say: &mut dyn FnMut(&str)) -> Result<()> {
+    let (bucket, key) = (&cfg.bucket, &cfg.object_key);
+    let fail = |why: String| Error::standalone(format!("self-check failed: {why}"));
+    let list_path = format!("{}{}", bucket_path(bucket), query(&[("list-type", "2")]));
+    let started = Instant::now();
+    let list = loop {
+        let resp = mirror.send("GET", &list_path, &[], b"")?;
+        if resp.status != 403 || started.elapsed() >= IAM_PROPAGATION {
+            break resp;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    if list.status != 200 {
+        return Err(fail(format!(
+            "mirror credentials cannot list bucket {bucket} ({})",
+            list.error_code()
+        )));
+    }
+    let head = mirror.send("HEAD", &object_path(bucket, key), &[], b"")?;
+    if head.status != 200 {
+        return Err(fail(format!(
+            "mirror credentials cannot read {bucket}/{key} (HTTP {})",
+            head.status
+        )));
+    }
+    say(&format!(
+        "verified: mirror credentials can list {bucket} and read {key}"
     ));
     Ok(())
 }

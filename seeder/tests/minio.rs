@@ -732,3 +732,184 @@ fn invalid_input_is_reported_up_front_naming_the_variables() {
     }
     run.assert_no_secret(&["tiny7", ROOT_PASSWORD]);
 }
+
+const MIRROR_KEY: &str = "gif-minio-mirror";
+const MIRROR_SECRET: &str = "Mirror-Secret-Key-4-tests";
+const MIRROR_POLICY: &str = "gif-minio-mirror-read";
+
+#[test]
+fn mirror_user_lists_and_reads_only_and_is_idempotent() {
+    let minio = Minio::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let gif = gif_file(tmp.path());
+    let gif_str = gif.display().to_string();
+    let gif_bytes = std::fs::read(&gif).expect("read gif");
+    // As the chart passes them: files from the mirror Secret, like the app's.
+    let secrets = tempfile::tempdir().expect("secrets dir");
+    let key_file = secrets.path().join("accessKey");
+    let secret_file = secrets.path().join("secretKey");
+    std::fs::write(&key_file, format!("{MIRROR_KEY}\n")).expect("write");
+    std::fs::write(&secret_file, format!("{MIRROR_SECRET}\n")).expect("write");
+    let (key_file, secret_file) = (
+        key_file.display().to_string(),
+        secret_file.display().to_string(),
+    );
+    let mut vars = base_vars(&minio.endpoint, &gif_str);
+    vars.push(("MIRROR_ACCESS_KEY_FILE", &key_file));
+    vars.push(("MIRROR_SECRET_KEY_FILE", &secret_file));
+
+    let first = seeder(&vars);
+    first.assert_ok();
+    assert_eq!(
+        first.lines(),
+        vec![
+            format!("minio {}: ready", minio.endpoint).as_str(),
+            "bucket gifs: created",
+            "bucket policy gifs: none",
+            format!(
+                "object gifs/animation.gif: uploaded ({} bytes, image/gif)",
+                gif_bytes.len()
+            )
+            .as_str(),
+            "policy gif-gateway-read: created",
+            "user gif-gateway: created (policy gif-gateway-read)",
+            "policy gif-minio-mirror-read: created",
+            "user gif-minio-mirror: created (policy gif-minio-mirror-read)",
+            "verified: app credentials can read animation.gif and cannot list",
+            "verified: mirror credentials can list gifs and read animation.gif",
+            "seeded: 6 change(s)",
+        ],
+        "{}",
+        first.describe()
+    );
+    first.assert_no_secret(&[ROOT_PASSWORD, APP_SECRET, MIRROR_SECRET]);
+
+    let second = seeder(&vars);
+    second.assert_ok();
+    assert!(
+        second.has_line("policy gif-minio-mirror-read: unchanged")
+            && second.has_line("user gif-minio-mirror: unchanged")
+            && second.has_line("seeded: 0 change(s)"),
+        "{}",
+        second.describe()
+    );
+
+    // What mc mirror and mc diff do on the primary: list, stat, get. Nothing more.
+    let mirror = minio.client(Some((MIRROR_KEY, MIRROR_SECRET)));
+    let list = mirror
+        .send(
+            "GET",
+            &format!("{}{}", bucket_path(BUCKET), query(&[("list-type", "2")])),
+            &[],
+            b"",
+        )
+        .expect("mirror LIST");
+    assert_eq!(list.status, 200, "mirror LIST: {:?}", list.api_error());
+    assert!(String::from_utf8_lossy(&list.body).contains("<Key>animation.gif</Key>"));
+    let location = mirror
+        .send(
+            "GET",
+            &format!("{}{}", bucket_path(BUCKET), query(&[("location", "")])),
+            &[],
+            b"",
+        )
+        .expect("mirror GET location");
+    assert_eq!(location.status, 200, "{:?}", location.api_error());
+    let get = mirror
+        .send("GET", &object_path(BUCKET, KEY), &[], b"")
+        .expect("mirror GET");
+    assert_eq!(get.status, 200);
+    assert_eq!(get.body, gif_bytes);
+    for (method, path, body) in [
+        ("PUT", object_path(BUCKET, "other.gif"), &b"GIF89a"[..]),
+        ("PUT", object_path(BUCKET, KEY), &b"GIF89a"[..]),
+        ("DELETE", object_path(BUCKET, KEY), &b""[..]),
+        ("PUT", bucket_path("another-bucket"), &b""[..]),
+        (
+            "GET",
+            format!(
+                "/minio/admin/v3/user-info{}",
+                query(&[("accessKey", APP_KEY)])
+            ),
+            &b""[..],
+        ),
+    ] {
+        let resp = mirror.send(method, &path, &[], body).expect("mirror write");
+        assert_eq!(resp.status, 403, "mirror {method} {path} must be denied");
+    }
+    let root = minio.root();
+    let other = root
+        .send("PUT", &bucket_path("other"), &[], b"")
+        .expect("create other bucket");
+    assert_eq!(other.status, 200);
+    let other_list = mirror
+        .send("GET", &bucket_path("other"), &[], b"")
+        .expect("mirror LIST other");
+    assert_eq!(other_list.status, 403, "mirror must not list other buckets");
+    assert_eq!(head_object(&root).status, 200, "the GIF survives");
+
+    // Rotated secret: the user is updated and only the new one works.
+    let rotated = "Rotated-Mirror-Secret-3";
+    std::fs::write(&secret_file, rotated).expect("write");
+    let run = seeder(&vars);
+    run.assert_ok();
+    assert!(
+        run.has_line("user gif-minio-mirror: updated (policy gif-minio-mirror-read)")
+            && run.has_line("seeded: 1 change(s)"),
+        "{}",
+        run.describe()
+    );
+    run.assert_no_secret(&[rotated, MIRROR_SECRET]);
+    assert_eq!(
+        head_object(&mirror).status,
+        403,
+        "old secret must stop working"
+    );
+    assert_eq!(
+        head_object(&minio.client(Some((MIRROR_KEY, rotated)))).status,
+        200
+    );
+
+    // The mirror policy broadened by hand is put back.
+    let broad = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::*"]}]}"#;
+    let resp = root
+        .send(
+            "PUT",
+            &format!(
+                "/minio/admin/v3/add-canned-policy{}",
+                query(&[("name", MIRROR_POLICY)])
+            ),
+            &[],
+            broad.as_bytes(),
+        )
+        .expect("broaden policy");
+    assert_eq!(resp.status, 200, "{:?}", resp.api_error());
+    let run = seeder(&vars);
+    run.assert_ok();
+    assert!(
+        run.has_line("policy gif-minio-mirror-read: updated")
+            && run.has_line("seeded: 1 change(s)"),
+        "{}",
+        run.describe()
+    );
+    let put = minio
+        .client(Some((MIRROR_KEY, rotated)))
+        .send("PUT", &object_path(BUCKET, "x.gif"), &[], b"GIF89a")
+        .expect("mirror PUT");
+    assert_eq!(put.status, 403, "write access must be gone");
+}
+
+#[test]
+fn a_mirror_key_without_its_secret_is_refused_up_front() {
+    let endpoint = format!("http://127.0.0.1:{}", free_port());
+    let mut vars = base_vars(&endpoint, "/nonexistent/animation.gif");
+    vars.push(("MIRROR_ACCESS_KEY", MIRROR_KEY));
+    let run = seeder(&vars);
+    let line = run.assert_one_error_line();
+    assert_eq!(run.code, Some(2));
+    assert!(
+        line.contains("MIRROR_SECRET_KEY (or MIRROR_SECRET_KEY_FILE) is required"),
+        "{}",
+        run.describe()
+    );
+}

@@ -63,6 +63,10 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-app" (include "gif-minio.fullname" .)) .Values.app.existingSecret -}}
 {{- end -}}
 
+{{- define "gif-minio.mirrorSecretName" -}}
+{{- default (printf "%s-mirror" (include "gif-minio.fullname" .)) .Values.mirror.existingSecret -}}
+{{- end -}}
+
 {{- define "gif-minio.primaryEndpoint" -}}
 {{- printf "http://%s.%s.svc:%d" (include "gif-minio.fullname" .) .Release.Namespace (int .Values.service.port) -}}
 {{- end -}}
@@ -92,22 +96,48 @@ Usage: include "gif-minio.stableSecret" (dict "ctx" $ "name" $secretName "key" "
 {{- if and .Values.replicas.autoscaling.enabled (gt (int .Values.replicas.autoscaling.minReplicas) (int .Values.replicas.autoscaling.maxReplicas)) -}}
 {{- fail "replicas.autoscaling.minReplicas must not exceed maxReplicas" -}}
 {{- end -}}
+{{- /* The seeder refuses these too, but only after the install: fail before anything is applied. */ -}}
+{{- if and (not .Values.mirror.existingSecret) (or (eq .Values.mirror.accessKey .Values.app.accessKey) (and (not .Values.auth.existingSecret) (eq .Values.mirror.accessKey .Values.auth.rootUser))) -}}
+{{- fail "mirror.accessKey must differ from app.accessKey and auth.rootUser" -}}
+{{- end -}}
+{{- if eq .Values.mirror.policy .Values.app.policy -}}
+{{- fail "mirror.policy must differ from app.policy (each would overwrite the other)" -}}
+{{- end -}}
 {{- end -}}
 
-{{/* Volumes holding the root and app credentials as files (never as env values). */}}
+{{/*
+Volumes holding credentials as files (never as env values). Each pod mounts only what it needs:
+(dict "ctx" $ "which" (list "root" "app" "mirror")).
+*/}}
 {{- define "gif-minio.credentialVolumes" -}}
+{{- $ctx := .ctx -}}
+{{- range .which }}
+{{- if eq . "root" }}
 - name: root-credentials
   secret:
-    secretName: {{ include "gif-minio.rootSecretName" . }}
+    secretName: {{ include "gif-minio.rootSecretName" $ctx }}
     defaultMode: 0440
     items:
       - {key: rootUser, path: rootUser}
       - {key: rootPassword, path: rootPassword}
+{{- else if eq . "app" }}
 - name: app-credentials
   secret:
-    secretName: {{ include "gif-minio.appSecretName" . }}
+    secretName: {{ include "gif-minio.appSecretName" $ctx }}
     defaultMode: 0440
     items:
       - {key: accessKey, path: accessKey}
       - {key: secretKey, path: secretKey}
+{{- else if eq . "mirror" }}
+- name: mirror-credentials
+  secret:
+    secretName: {{ include "gif-minio.mirrorSecretName" $ctx }}
+    defaultMode: 0440
+    items:
+      - {key: accessKey, path: accessKey}
+      - {key: secretKey, path: secretKey}
+{{- else }}
+{{- fail (printf "gif-minio.credentialVolumes: unknown credentials %q" .) }}
+{{- end }}
+{{- end }}
 {{- end -}}

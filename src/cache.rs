@@ -181,6 +181,43 @@ impl Entry {
     }
 }
 
+/// A component instance's own copies of the entries it read from or wrote to the store, so that
+/// a hit on one needs no store read. Under Spin 4 an instance serves up to 128 requests, and
+/// answering without any host call on the way is what lets a hit's head and body leave together
+/// (a store read as the last step before answering stalls the response ~40 ms on a kept-alive
+/// connection, see bench/NOTES.md). A copy is fresh under the same rule as its store entry, so
+/// nothing is served longer than before. Bounded: past `MEMO_LIMIT` bytes it starts over.
+#[derive(Default)]
+pub struct Memo {
+    entries: std::collections::HashMap<String, std::rc::Rc<Entry>>,
+    bytes: usize,
+}
+
+/// The most bytes of bodies an instance keeps copies of.
+pub const MEMO_LIMIT: usize = 4 << 20;
+
+impl Memo {
+    pub fn get(&self, slot: &str) -> Option<std::rc::Rc<Entry>> {
+        self.entries.get(slot).cloned()
+    }
+
+    pub fn put(&mut self, slot: &str, entry: std::rc::Rc<Entry>) {
+        self.remove(slot);
+        if self.bytes + entry.body.len() > MEMO_LIMIT {
+            self.entries.clear();
+            self.bytes = 0;
+        }
+        self.bytes += entry.body.len();
+        self.entries.insert(slot.to_string(), entry);
+    }
+
+    pub fn remove(&mut self, slot: &str) {
+        if let Some(old) = self.entries.remove(slot) {
+            self.bytes -= old.body.len();
+        }
+    }
+}
+
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
     out.extend_from_slice(bytes);
@@ -594,6 +631,23 @@ mod tests {
             "no-store now: the entry must go"
         );
         assert_eq!(Entry::decode(&e.encode()), Some(e.clone()));
+    }
+
+    #[test]
+    fn the_memo_is_bounded_and_replaces_per_slot() {
+        use std::rc::Rc;
+        let mut memo = Memo::default();
+        let big = Rc::new(entry(&vec![7u8; MEMO_LIMIT / 2]));
+        memo.put("a", big.clone());
+        memo.put("a", big.clone());
+        assert_eq!(memo.bytes, MEMO_LIMIT / 2, "a slot holds one copy");
+        memo.put("b", big.clone());
+        assert!(memo.get("a").is_some() && memo.get("b").is_some());
+        memo.put("c", big.clone());
+        assert!(memo.bytes <= MEMO_LIMIT);
+        assert!(memo.get("c").is_some() && memo.get("a").is_none());
+        memo.remove("c");
+        assert_eq!((memo.bytes, memo.get("c")), (0, None));
     }
 
     #[test]

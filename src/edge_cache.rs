@@ -1,16 +1,19 @@
 //! The opt-in edge cache's glue: Spin's default key-value store in front of MinIO. Off unless the
 //! `edge_cache` variable turns it on; the rules live in `cache`.
 //!
-//! A fresh entry is answered without MinIO (one store read). A stale one is revalidated with
+//! A fresh entry is answered without MinIO: from the instance's own copy when it has one (no host
+//! call at all), else with one store read. A stale one is revalidated with
 //! `If-None-Match`: a 304 keeps it, a 200 replaces it. A miss fills the cache only from a plain
 //! GET; HEAD, ranges and conditionals on a miss go the uncached way.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use spin_sdk::key_value::Store;
 use spin_sdk::wasip3::http::types::Response;
 
-use crate::cache::{self, Answer, Entry};
+use crate::cache::{self, Answer, Entry, Memo};
 use crate::config::Config;
 use crate::headers::{self, DeferredOutcome, HeaderList};
 use crate::instance::Instance;
@@ -40,6 +43,17 @@ pub async fn serve(
     };
     let identity = cache::identity(&config.endpoint.url(""), &config.bucket, key);
     let slot = cache::slot_key(&identity, settings);
+    let memo = instance.memo.borrow().get(&slot);
+    if let Some(entry) = memo.filter(|e| e.identity == identity && e.is_fresh(now_ms(), settings)) {
+        return Some(answer(&entry, request_headers, head_only, "hit").await);
+    }
+    let cache = Slot {
+        store,
+        memo: &instance.memo,
+        slot: &slot,
+        config,
+        key,
+    };
     let cached = store
         .get(&slot)
         .await
@@ -47,14 +61,10 @@ pub async fn serve(
         .flatten()
         .and_then(|bytes| Entry::decode(&bytes))
         .filter(|entry| entry.identity == identity);
-    let cache = Slot {
-        store,
-        slot: &slot,
-        config,
-        key,
-    };
     match cached {
         Some(entry) if entry.is_fresh(now_ms(), settings) => {
+            let entry = Rc::new(entry);
+            cache.memo.borrow_mut().put(&slot, entry.clone());
             Some(answer(&entry, request_headers, head_only, "hit").await)
         }
         Some(entry) => cache.revalidate(entry, request_headers, head_only).await,
@@ -62,15 +72,26 @@ pub async fn serve(
     }
 }
 
-/// One object's place in the store, and how to ask MinIO for it.
+/// One object's place in the store (and in the instance's copies), and how to ask MinIO for it.
 struct Slot<'a> {
     store: &'a Store,
+    memo: &'a RefCell<Memo>,
     slot: &'a str,
     config: &'a Config,
     key: &'a str,
 }
 
 impl Slot<'_> {
+    async fn keep(&self, entry: &Entry) {
+        let _ = self.store.set(self.slot, &entry.encode()).await;
+        self.memo.borrow_mut().put(self.slot, Rc::new(entry.clone()));
+    }
+
+    async fn forget(&self) {
+        self.memo.borrow_mut().remove(self.slot);
+        let _ = self.store.delete(self.slot).await;
+    }
+
     /// Checks a stale entry with MinIO and answers from that one response, whatever it says:
     /// a failing store gets one request per client request, never two.
     async fn revalidate(
@@ -90,10 +111,10 @@ impl Slot<'_> {
                 entry.refresh(&upstream.headers, self.key);
                 entry.checked_at_ms = now_ms();
                 if cache::cacheable(200, &entry.headers) {
-                    let _ = self.store.set(self.slot, &entry.encode()).await;
+                    self.keep(&entry).await;
                 } else {
                     // Now marked no-store or private: answer this once, keep nothing.
-                    let _ = self.store.delete(self.slot).await;
+                    self.forget().await;
                 }
                 Some(answer(&entry, request_headers, head_only, "revalidated").await)
             }
@@ -101,12 +122,12 @@ impl Slot<'_> {
                 let response_headers = headers::response_headers(200, &upstream.headers, self.key);
                 if !cache::cacheable(200, &response_headers) {
                     // Changed into something the cache does not keep: forget it, relay it.
-                    let _ = self.store.delete(self.slot).await;
+                    self.forget().await;
                     return Some(respond::relay(upstream, self.key, head_only).await);
                 }
                 Some(match read_entry(upstream, &entry.identity, response_headers).await {
                     Some(fresh) => {
-                        let _ = self.store.set(self.slot, &fresh.encode()).await;
+                        self.keep(&fresh).await;
                         answer(&fresh, request_headers, head_only, "miss").await
                     }
                     None => respond::text(502, "object store error\n", &[], head_only).await,
@@ -116,7 +137,7 @@ impl Slot<'_> {
                 // Gone or forbidden: so is the entry. A failing store keeps it (stale, checked
                 // again next time). Either way the client gets what MinIO said, as uncached.
                 if matches!(status, 403 | 404) {
-                    let _ = self.store.delete(self.slot).await;
+                    self.forget().await;
                 }
                 Some(respond::relay(upstream, self.key, head_only).await)
             }
@@ -144,7 +165,7 @@ impl Slot<'_> {
         }
         Some(match read_entry(upstream, identity, response_headers).await {
             Some(entry) => {
-                let _ = self.store.set(self.slot, &entry.encode()).await;
+                self.keep(&entry).await;
                 answer(&entry, request_headers, head_only, "miss").await
             }
             None => respond::text(502, "object store error\n", &[], head_only).await,

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use spin_sdk::key_value::Store;
 
+use crate::cache::Memo;
 use crate::config::{Settings, VARIABLE_NAMES};
 
 /// The instance's state. Requests run concurrently on one instance (up to 16 under Spin 4), so
@@ -15,6 +16,8 @@ pub struct Instance {
     pub settings: Settings,
     /// `None` when the edge cache is off, or the host has no default store for it.
     pub store: Option<Store>,
+    /// The edge cache's copies of the entries this instance has seen.
+    pub memo: RefCell<Memo>,
 }
 
 thread_local! {
@@ -53,5 +56,9 @@ async fn load() -> Instance {
         },
         _ => None,
     };
-    Instance { settings, store }
+    Instance {
+        settings,
+        store,
+        memo: RefCell::default(),
+    }
 }

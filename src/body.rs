@@ -1,11 +1,12 @@
 //! When the response head is handed to the host, and with how much of the body.
 //!
-//! Spin's HTTP server (3.6) does not set `TCP_NODELAY`. If the head reaches it before any body
-//! byte, it goes out as a segment of its own, and Nagle's algorithm then holds the body back
+//! Spin's HTTP server (3.6 and 4.0) does not set `TCP_NODELAY`. If the head goes out before any
+//! body byte is ready, it is a segment of its own, and Nagle's algorithm then holds the body back
 //! until the client acknowledges that segment, which a client waiting for the rest of the
-//! response delays by about 40 ms. So the gateway never hands over a head alone when a body
-//! follows: a small body is read completely first and head and body leave together; a large one
-//! goes with its first chunk and then streams.
+//! response delays by about 40 ms. Under WASIp3 a body is a stream the host reads after it has
+//! the head, so the gateway cannot hand both over at once; it makes the body ready as early as it
+//! can: a small body is read from MinIO completely first and written in one piece, so the host
+//! finds all of it on its first read. A large one is MinIO's own stream, handed to the host.
 
 /// Bodies up to this size (the page, error texts, objects whose length MinIO states, any GIF a
 /// page would show) are held completely before the head leaves. Larger ones stream, so the

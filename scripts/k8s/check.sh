@@ -108,6 +108,10 @@ must_fail "gif-minio: a mirror user that is the gateway's is refused" "mirror.ac
   "$HELM" template x charts/gif-minio --set mirror.accessKey=gif-gateway
 must_fail "gif-minio: a mirror policy that is the gateway's is refused" "mirror.policy must differ" -- \
   "$HELM" template x charts/gif-minio --set mirror.policy=gif-gateway-read
+must_fail "gif-minio: a replica disk smaller than the primary's volume is refused" "must be at least primary.persistence.size" -- \
+  "$HELM" template x charts/gif-minio --set replicas.dataSizeLimit=1Gi
+must_fail "gif-minio: the sizes are compared across units" "must be at least primary.persistence.size" -- \
+  "$HELM" template x charts/gif-minio --set replicas.dataSizeLimit=1900Mi --set primary.persistence.size=2G
 must_fail "gif-gateway: min > max replicas is refused" "minReplicas" -- \
   "$HELM" template x charts/gif-gateway --set autoscaling.minReplicas=9
 # NOTES.txt prints commands only for objects the release has. helm template leaves NOTES.txt out

@@ -89,6 +89,18 @@ Usage: include "gif-minio.stableSecret" (dict "ctx" $ "name" $secretName "key" "
 {{- end -}}
 {{- end -}}
 
+{{/*
+Bytes of a Kubernetes quantity as the schema admits them (digits, an optional fraction, and one of
+m k M G T Ki Mi Gi Ti), for comparing sizes written in different units.
+*/}}
+{{- define "gif-minio.bytes" -}}
+{{- $q := toString . -}}
+{{- $unit := regexFind "[a-zA-Z]+$" $q -}}
+{{- $number := trimSuffix $unit $q | float64 -}}
+{{- $factor := get (dict "" 1.0 "m" 0.001 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0) $unit -}}
+{{- mulf $number $factor | int64 -}}
+{{- end -}}
+
 {{- define "gif-minio.validate" -}}
 {{- if and (eq .Values.metrics.auth "bearer") (not .Values.metrics.bearerTokenSecret.name) -}}
 {{- fail "metrics.auth=bearer needs metrics.bearerTokenSecret.name (a Secret with a token from `mc admin prometheus generate`)" -}}
@@ -99,6 +111,11 @@ Usage: include "gif-minio.stableSecret" (dict "ctx" $ "name" $secretName "key" "
 {{- /* The seeder refuses these too, but only after the install: fail before anything is applied. */ -}}
 {{- if and (not .Values.mirror.existingSecret) (or (eq .Values.mirror.accessKey .Values.app.accessKey) (and (not .Values.auth.existingSecret) (eq .Values.mirror.accessKey .Values.auth.rootUser))) -}}
 {{- fail "mirror.accessKey must differ from app.accessKey and auth.rootUser" -}}
+{{- end -}}
+{{- /* A replica holds a full copy of the bucket: an emptyDir limit below the primary's volume
+means that once the bucket outgrows it, kubelet evicts every replica, again and again. */ -}}
+{{- if and .Values.replicas.enabled (lt (include "gif-minio.bytes" .Values.replicas.dataSizeLimit | int64) (include "gif-minio.bytes" .Values.primary.persistence.size | int64)) -}}
+{{- fail (printf "replicas.dataSizeLimit (%v) must be at least primary.persistence.size (%v): each replica holds a full copy of the bucket" .Values.replicas.dataSizeLimit .Values.primary.persistence.size) -}}
 {{- end -}}
 {{- if eq .Values.mirror.policy .Values.app.policy -}}
 {{- fail "mirror.policy must differ from app.policy (each would overwrite the other)" -}}

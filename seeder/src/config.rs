@@ -93,18 +93,20 @@ impl Config {
             (None, None)
         };
 
+        // MinIO refuses shorter secret keys; say so before anything is sent.
+        let check_secret = |problems: &mut Vec<String>, name: &str, value: &Option<String>| {
+            if value.as_ref().is_some_and(|v| v.len() < MIN_SECRET_KEY_LEN) {
+                problems.push(format!(
+                    "{name} must be at least {MIN_SECRET_KEY_LEN} characters (MinIO refuses shorter ones)"
+                ));
+            }
+        };
         if let Some(u) = &root_user {
             if let Err(why) = check_access_key(u) {
                 problems.push(format!("MINIO_ROOT_USER {why}"));
             }
         }
-        if let Some(p) = &root_password {
-            if p.len() < MIN_SECRET_KEY_LEN {
-                problems.push(format!(
-                    "MINIO_ROOT_PASSWORD must be at least {MIN_SECRET_KEY_LEN} characters (MinIO refuses shorter ones)"
-                ));
-            }
-        }
+        check_secret(&mut problems, "MINIO_ROOT_PASSWORD", &root_password);
         if let Some(k) = &app_access_key {
             if let Err(why) = check_access_key(k) {
                 problems.push(format!("APP_ACCESS_KEY {why}"));
@@ -112,13 +114,7 @@ impl Config {
                 problems.push("APP_ACCESS_KEY must differ from MINIO_ROOT_USER".into());
             }
         }
-        if let Some(s) = &app_secret_key {
-            if s.len() < MIN_SECRET_KEY_LEN {
-                problems.push(format!(
-                    "APP_SECRET_KEY must be at least {MIN_SECRET_KEY_LEN} characters (MinIO refuses shorter ones)"
-                ));
-            }
-        }
+        check_secret(&mut problems, "APP_SECRET_KEY", &app_secret_key);
         if let Some(k) = &mirror_access_key {
             if let Err(why) = check_access_key(k) {
                 problems.push(format!("MIRROR_ACCESS_KEY {why}"));
@@ -129,13 +125,7 @@ impl Config {
                 problems.push("MIRROR_ACCESS_KEY must differ from APP_ACCESS_KEY".into());
             }
         }
-        if let Some(s) = &mirror_secret_key {
-            if s.len() < MIN_SECRET_KEY_LEN {
-                problems.push(format!(
-                    "MIRROR_SECRET_KEY must be at least {MIN_SECRET_KEY_LEN} characters (MinIO refuses shorter ones)"
-                ));
-            }
-        }
+        check_secret(&mut problems, "MIRROR_SECRET_KEY", &mirror_secret_key);
 
         let bucket = get("BUCKET").unwrap_or_else(|| DEFAULT_BUCKET.into());
         if let Err(why) = s3_request::check_bucket_name(&bucket) {

@@ -360,19 +360,29 @@ fn can_read(client: &Client, cfg: &Config) -> Result<bool> {
     }
 }
 
+/// A request with a user's new grants, repeated while MinIO still answers 403: a new user or
+/// policy takes a moment to reach every node, for at most `IAM_PROPAGATION`.
+fn send_after_propagation(
+    client: &Client,
+    method: &str,
+    path: &str,
+) -> Result<crate::s3::Response> {
+    let started = Instant::now();
+    loop {
+        let resp = client.send(method, path, &[], b"")?;
+        if resp.status != 403 || started.elapsed() >= IAM_PROPAGATION {
+            return Ok(resp);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 fn verify(app: &Client, anonymous: &Client, cfg: &Config, say: &mut dyn FnMut(&str)) -> Result<()> {
     let (bucket, key) = (&cfg.bucket, &cfg.object_key);
     let object = object_path(bucket, key);
     let fail = |why: String| Error::standalone(format!("self-check failed: {why}"));
 
-    let started = Instant::now();
-    let head = loop {
-        let resp = app.send("HEAD", &object, &[], b"")?;
-        if resp.status != 403 || started.elapsed() >= IAM_PROPAGATION {
-            break resp;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    };
+    let head = send_after_propagation(app, "HEAD", &object)?;
     if head.status != 200 {
         return Err(fail(format!(
             "app credentials cannot read {bucket}/{key} ({})",
@@ -411,14 +421,7 @@ fn verify_mirror(mirror: &Client, cfg: &Config, say: &mut dyn FnMut(&str)) -> Re
     let (bucket, key) = (&cfg.bucket, &cfg.object_key);
     let fail = |why: String| Error::standalone(format!("self-check failed: {why}"));
     let list_path = format!("{}{}", bucket_path(bucket), query(&[("list-type", "2")]));
-    let started = Instant::now();
-    let list = loop {
-        let resp = mirror.send("GET", &list_path, &[], b"")?;
-        if resp.status != 403 || started.elapsed() >= IAM_PROPAGATION {
-            break resp;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    };
+    let list = send_after_propagation(mirror, "GET", &list_path)?;
     if list.status != 200 {
         return Err(fail(format!(
             "mirror credentials cannot list bucket {bucket} ({})",

@@ -620,10 +620,17 @@ mod tests {
         let value = |name: &str| header(&e.headers, name).map(str::to_string);
         assert_eq!(value("cache-control").as_deref(), Some("no-store"));
         assert_eq!(value("content-type").as_deref(), Some("image/webp"));
-        assert_eq!(value("content-length").as_deref(), Some("10"), "the body is unchanged");
+        assert_eq!(
+            value("content-length").as_deref(),
+            Some("10"),
+            "the body is unchanged"
+        );
         assert_eq!(value("x-amz-request-id"), None);
         assert_eq!(
-            e.headers.iter().filter(|(n, _)| n == "content-type").count(),
+            e.headers
+                .iter()
+                .filter(|(n, _)| n == "content-type")
+                .count(),
             1
         );
         assert!(

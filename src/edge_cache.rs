@@ -84,7 +84,9 @@ struct Slot<'a> {
 impl Slot<'_> {
     async fn keep(&self, entry: &Entry) {
         let _ = self.store.set(self.slot, &entry.encode()).await;
-        self.memo.borrow_mut().put(self.slot, Rc::new(entry.clone()));
+        self.memo
+            .borrow_mut()
+            .put(self.slot, Rc::new(entry.clone()));
     }
 
     async fn forget(&self) {
@@ -125,13 +127,15 @@ impl Slot<'_> {
                     self.forget().await;
                     return Some(respond::relay(upstream, self.key, head_only).await);
                 }
-                Some(match read_entry(upstream, &entry.identity, response_headers).await {
-                    Some(fresh) => {
-                        self.keep(&fresh).await;
-                        answer(&fresh, request_headers, head_only, "miss").await
-                    }
-                    None => respond::text(502, "object store error\n", &[], head_only).await,
-                })
+                Some(
+                    match read_entry(upstream, &entry.identity, response_headers).await {
+                        Some(fresh) => {
+                            self.keep(&fresh).await;
+                            answer(&fresh, request_headers, head_only, "miss").await
+                        }
+                        None => respond::text(502, "object store error\n", &[], head_only).await,
+                    },
+                )
             }
             status => {
                 // Gone or forbidden: so is the entry. A failing store keeps it (stale, checked
@@ -163,13 +167,15 @@ impl Slot<'_> {
         if !cache::cacheable(upstream.status, &response_headers) {
             return Some(respond::relay(upstream, self.key, head_only).await);
         }
-        Some(match read_entry(upstream, identity, response_headers).await {
-            Some(entry) => {
-                self.keep(&entry).await;
-                answer(&entry, request_headers, head_only, "miss").await
-            }
-            None => respond::text(502, "object store error\n", &[], head_only).await,
-        })
+        Some(
+            match read_entry(upstream, identity, response_headers).await {
+                Some(entry) => {
+                    self.keep(&entry).await;
+                    answer(&entry, request_headers, head_only, "miss").await
+                }
+                None => respond::text(502, "object store error\n", &[], head_only).await,
+            },
+        )
     }
 }
 
@@ -205,7 +211,13 @@ async fn answer(
         list.push((STATE_HEADER.into(), state.as_bytes().to_vec()));
         list
     };
-    let body = |bytes: &[u8]| if head_only { Vec::new() } else { bytes.to_vec() };
+    let body = |bytes: &[u8]| {
+        if head_only {
+            Vec::new()
+        } else {
+            bytes.to_vec()
+        }
+    };
     match cache::answer(entry, request_headers) {
         Answer::NotModified(list) => respond::complete(304, &with_state(&list), Vec::new()).await,
         Answer::Body(DeferredOutcome::Full) => {

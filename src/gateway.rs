@@ -13,14 +13,21 @@ pub async fn serve(request: Request) -> Response {
         Method::GET => false,
         Method::HEAD => true,
         _ => {
-            return respond::text(405, "method not allowed\n", &[("allow", "GET, HEAD")], false)
-                .await
+            return respond::text(
+                405,
+                "method not allowed\n",
+                &[("allow", "GET, HEAD")],
+                false,
+            )
+            .await
         }
     };
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
     let route = match key::route(path) {
         Ok(route) => route,
-        Err(err) => return respond::text(400, &format!("{}\n", err.message()), &[], head_only).await,
+        Err(err) => {
+            return respond::text(400, &format!("{}\n", err.message()), &[], head_only).await
+        }
     };
     let instance = instance::get().await;
     let settings = &instance.settings;

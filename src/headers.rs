@@ -384,12 +384,18 @@ mod tests {
     fn if_range_goes_to_minio_as_a_precondition_with_the_range() {
         let plan = |pairs: &[(&str, &str)]| plan_request_headers(&list(pairs));
         let (forwarded, if_range) = plan(&[("Range", "bytes=5-"), ("If-Range", "\"e\"")]);
-        assert_eq!(forwarded, list(&[("range", "bytes=5-"), ("if-match", "\"e\"")]));
+        assert_eq!(
+            forwarded,
+            list(&[("range", "bytes=5-"), ("if-match", "\"e\"")])
+        );
         assert_eq!(if_range.unwrap().validator, "\"e\"");
 
         let date = "Wed, 21 Oct 2015 07:28:00 GMT";
         let (forwarded, if_range) = plan(&[("Range", "bytes=5-"), ("If-Range", date)]);
-        assert_eq!(forwarded, list(&[("range", "bytes=5-"), ("if-unmodified-since", date)]));
+        assert_eq!(
+            forwarded,
+            list(&[("range", "bytes=5-"), ("if-unmodified-since", date)])
+        );
         assert!(if_range.is_some());
 
         let (forwarded, if_range) = plan(&[("Range", "bytes=5-"), ("If-Range", "W/\"e\"")]);
@@ -473,7 +479,10 @@ mod tests {
             ("if-unmodified-since", "x"),
             ("if-none-match", "\"n\""),
         ]);
-        assert_eq!(IfRange::whole(&forwarded), list(&[("if-none-match", "\"n\"")]));
+        assert_eq!(
+            IfRange::whole(&forwarded),
+            list(&[("if-none-match", "\"n\"")])
+        );
     }
 
     #[test]

@@ -36,9 +36,12 @@ pub async fn get() -> Rc<Instance> {
 
 async fn load() -> Instance {
     // All lookups at once: only the first request of an instance waits for them.
-    let values =
-        futures::future::join_all(VARIABLE_NAMES.iter().map(|name| spin_sdk::variables::get(*name)))
-            .await;
+    let values = futures::future::join_all(
+        VARIABLE_NAMES
+            .iter()
+            .map(|name| spin_sdk::variables::get(*name)),
+    )
+    .await;
     let settings = Settings::from_lookup(|name| {
         VARIABLE_NAMES
             .iter()

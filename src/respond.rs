@@ -133,5 +133,10 @@ pub async fn bytes(status: u16, fixed: &[(&str, &str)], body: &[u8], head_only: 
         .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
         .collect();
     list.push(("content-length".into(), body.len().to_string().into_bytes()));
-    complete(status, &list, if head_only { Vec::new() } else { body.to_vec() }).await
+    complete(
+        status,
+        &list,
+        if head_only { Vec::new() } else { body.to_vec() },
+    )
+    .await
 }

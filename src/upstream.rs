@@ -4,11 +4,11 @@
 use std::time::SystemTime;
 
 use futures::future::{select, Either};
+use spin_sdk::wasip3::clocks::monotonic_clock;
 use spin_sdk::wasip3::http::client;
 use spin_sdk::wasip3::http::types::{
     ErrorCode, Fields, Method, Request, RequestOptions, Response, Scheme, Trailers,
 };
-use spin_sdk::wasip3::clocks::monotonic_clock;
 use spin_sdk::wasip3::wit_bindgen::{FutureReader, StreamReader, StreamResult};
 use spin_sdk::wasip3::wit_future;
 
@@ -142,7 +142,11 @@ async fn send(
         config::Scheme::Https => Scheme::Https,
     };
     let configured = request
-        .set_method(if head_only { &Method::Head } else { &Method::Get })
+        .set_method(if head_only {
+            &Method::Head
+        } else {
+            &Method::Get
+        })
         .is_ok()
         && request.set_scheme(Some(&scheme)).is_ok()
         && request

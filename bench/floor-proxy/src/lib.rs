@@ -44,7 +44,11 @@ impl Mode {
 /// The names in `BENCH_VARIABLES`; an empty list counts as unset, so that `variables` mode cannot
 /// pass for a lookup row while looking nothing up.
 pub fn variable_names(value: Option<&str>) -> Option<Vec<&str>> {
-    let names: Vec<&str> = value?.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+    let names: Vec<&str> = value?
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
     (!names.is_empty()).then_some(names)
 }
 
@@ -63,7 +67,10 @@ mod component {
     #[spin_sdk::http_service]
     async fn handle(_request: Request) -> Reply {
         let Some(mode) = Mode::parse(std::env::var("BENCH_MODE").ok().as_deref()) else {
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "BENCH_MODE must be hello, variables, proxy or stream\n");
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "BENCH_MODE must be hello, variables, proxy or stream\n",
+            );
         };
         let names = std::env::var("BENCH_VARIABLES").ok();
         match variable_names(names.as_deref()) {
@@ -75,7 +82,10 @@ mod component {
                 }
             }
             None if mode == Mode::Variables => {
-                return text(StatusCode::INTERNAL_SERVER_ERROR, "BENCH_VARIABLES is not set\n");
+                return text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "BENCH_VARIABLES is not set\n",
+                );
             }
             None => {}
         }
@@ -110,7 +120,10 @@ mod component {
         let (parts, body) = response.into_parts();
         match body.bytes().await {
             Ok(bytes) => (parts.status, parts.headers, FullBody::new(bytes)).into_response(),
-            Err(err) => text(StatusCode::BAD_GATEWAY, &format!("upstream body: {err:?}\n")),
+            Err(err) => text(
+                StatusCode::BAD_GATEWAY,
+                &format!("upstream body: {err:?}\n"),
+            ),
         }
     }
 
@@ -138,7 +151,10 @@ mod tests {
 
     #[test]
     fn variable_names_split_on_commas_and_an_empty_list_is_unset() {
-        assert_eq!(variable_names(Some("s3_endpoint, s3_bucket,")), Some(vec!["s3_endpoint", "s3_bucket"]));
+        assert_eq!(
+            variable_names(Some("s3_endpoint, s3_bucket,")),
+            Some(vec!["s3_endpoint", "s3_bucket"])
+        );
         assert_eq!(variable_names(Some(" , ")), None);
         assert_eq!(variable_names(None), None);
     }

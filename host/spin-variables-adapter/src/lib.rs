@@ -67,7 +67,10 @@ mod component {
         }
         async fn get_keys(
             &self,
-        ) -> (StreamReader<String>, FutureReader<Result<(), key_value::Error>>) {
+        ) -> (
+            StreamReader<String>,
+            FutureReader<Result<(), key_value::Error>>,
+        ) {
             match *self {}
         }
     }

@@ -577,6 +577,7 @@ cmd_env() {
   printf 'export E2E_NODE_IP=%q\nexport E2E_HOST_IP=%q\nexport E2E_NETNS=%q\nexport E2E_NODE_NAME=%q\n' "$NODE_IP" "$HOST_IP" "$NETNS" "$NODE_NAME"
   printf 'export E2E_CONTAINERD_ADDRESS=%q\nexport E2E_APISERVER=%q\n' "$SOCK" "https://$NODE_IP:$APISERVER_PORT"
   printf 'export E2E_NODES=%q\nexport E2E_NODE2_NAME=%q\nexport E2E_NODE2_NETNS=%q\n' "$NODES" "$(node2 && echo "$NODE2_NAME")" "$(node2 && echo "$NODE2_NETNS")"
+  printf 'export E2E_NODE1_LINK_IP=%q\n' "$(node2 && echo "$NODE1_LINK_IP")"
 }
 
 cmd_status() {

@@ -116,7 +116,12 @@ CONTEXT=$("$E2E_KUBECTL" config current-context)
 # scale-down windows (the charts': 120 s) so that the checks waiting for a scale-in wait less.
 # extra_from: the checks act as the operator on the host, who reads and writes MinIO directly (as
 # through `minikube tunnel` routes): its one address may reach S3. Pods get only what the chart's
-# policies allow (e2e/tests/test_nodes.py checks both).
+# policies allow (e2e/tests/test_nodes.py checks both). The checks read Prometheus through the
+# API server's service proxy, which runs on node 1: towards a Prometheus pod on node 2 its
+# packets come from node 1's end of the node link (on node 1, from the node itself, which
+# kube-router lets through).
+prometheus_from=[]
+[ -z "${E2E_NODE1_LINK_IP:-}" ] || prometheus_from="[{\"ipBlock\": {\"cidr\": \"$E2E_NODE1_LINK_IP/32\"}}]"
 cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
 {
   "kubeconfig_path": "$KUBECONFIG",
@@ -126,7 +131,8 @@ cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
   "app_hpa": {"min_replicas": 1, "max_replicas": 4, "target_average_value": "5", "scale_down_window_seconds": 30},
   "helm_timeout_seconds": 600,
   "kubectl_path": "$TOOLS/bin/kubectl",
-  "minio_network_policy_extra_from": [{"ipBlock": {"cidr": "$E2E_HOST_IP/32"}}]
+  "minio_network_policy_extra_from": [{"ipBlock": {"cidr": "$E2E_HOST_IP/32"}}],
+  "prometheus_network_policy_extra_from": $prometheus_from
 }
 EOF
 mv "$TF_WORK/e2e.auto.tfvars.json" "$TF_WORK/terraform/"

@@ -15,6 +15,11 @@ locals {
   minio_root_password_set = nonsensitive(var.minio_root_password != null)
 
   prometheus_service = "kube-prometheus-stack-prometheus"
+  # The labels prometheus-operator puts on the pods of the Prometheus behind that Service.
+  prometheus_pod_labels = {
+    "app.kubernetes.io/name"      = "prometheus"
+    "operator.prometheus.io/name" = local.prometheus_service
+  }
 
   # HPA behavior overrides: only what the caller set. An empty map leaves the chart's behavior
   # whole, where a null would delete the chart's value from the merged values.
@@ -258,6 +263,18 @@ resource "helm_release" "gif_gateway" {
     prometheusRule = {
       replicaJob = local.minio_replica_service
     }
+    networkPolicy = {
+      s3 = {
+        to = [{ podSelector = { matchLabels = {
+          "app.kubernetes.io/name"      = "gif-minio"
+          "app.kubernetes.io/instance"  = local.minio_release
+          "app.kubernetes.io/component" = "replica"
+        } } }]
+      }
+      prometheus = {
+        namespaceSelector = { matchLabels = { "kubernetes.io/metadata.name" = var.monitoring_namespace } }
+      }
+    }
   })]
 
   depends_on = [
@@ -303,45 +320,60 @@ resource "kubernetes_env" "gateway_otel" {
   depends_on = [terraform_data.gateway_deployment]
 }
 
-# What a drain needs from the gateway's pods, which SpinApp (spin-operator v0.6.1) has no field
-# for: a preStop pause, so that a pod told to stop keeps serving while kube-proxy on every node
-# drops it from the Service (without it, a drain refused 3-6 of ~160 GETs in the e2e), and a
-# spread over nodes. Server-side applied to spin-operator's Deployment under a field manager
-# of its own, like gateway_otel above; kubectl does it because the kubernetes provider has no
-# partial-object apply. The sleep action is kubelet's, so it works with any runtime (the shim
-# has no shell to exec).
+# What SpinApp (spin-operator v0.6.1) has no field for, server-side applied to spin-operator's
+# Deployment under a field manager of its own, like gateway_otel above (kubectl does it because
+# the kubernetes provider has no partial-object apply):
+# - the restricted Pod Security profile and no service-account token: the app never calls the
+#   API server, and spin-operator's pods run as root with a token mounted;
+# - for a drain, a preStop pause, so that a pod told to stop keeps serving while kube-proxy on
+#   every node drops it from the Service (without it, a drain refused 3-6 of ~160 GETs in the
+#   e2e), and a spread over nodes. The sleep action is kubelet's, so it works with any runtime
+#   (the shim has no shell to exec).
 resource "terraform_data" "gateway_pod_spec" {
-  count            = var.gateway_prestop_sleep_seconds > 0 ? 1 : 0
-  triggers_replace = [terraform_data.gateway_deployment.id, var.gateway_prestop_sleep_seconds]
+  triggers_replace = [terraform_data.gateway_deployment.id, local.gateway_pod_spec]
 
   provisioner "local-exec" {
     interpreter = ["/bin/sh", "-c"]
-    command = join(" ", [
-      "printf '%s' '${jsonencode({
-        apiVersion = "apps/v1"
-        kind       = "Deployment"
-        metadata   = { name = local.gateway_release, namespace = var.namespace }
-        spec = { template = { spec = {
-          containers = [{
-            name      = local.gateway_release
-            lifecycle = { preStop = { sleep = { seconds = var.gateway_prestop_sleep_seconds } } }
-          }]
-          # Hard, like the MinIO replicas' (a soft spread put 3 of 4 pods on one node in the
-          # e2e); a cordoned node is no domain (Honor), so a drain can move its pods.
-          topologySpreadConstraints = [{
-            maxSkew           = 1
-            topologyKey       = "kubernetes.io/hostname"
-            whenUnsatisfiable = "DoNotSchedule"
-            nodeTaintsPolicy  = "Honor"
-            matchLabelKeys    = ["pod-template-hash"]
-            labelSelector     = { matchLabels = { "core.spinkube.dev/app-name" = local.gateway_release } }
-          }]
-        } } }
-      })}' |",
-      local.kubectl,
-      "apply", "--server-side", "--field-manager=terraform-gateway-pod", "--force-conflicts", "-f", "-",
-    ])
+    command     = "printf '%s' '${local.gateway_pod_spec}' | ${local.kubectl} apply --server-side --field-manager=terraform-gateway-pod --force-conflicts -f -"
   }
+}
+
+locals {
+  gateway_pod_spec = jsonencode({
+    apiVersion = "apps/v1"
+    kind       = "Deployment"
+    metadata   = { name = local.gateway_release, namespace = var.namespace }
+    spec = { template = { spec = merge({
+      automountServiceAccountToken = false
+      securityContext = {
+        runAsNonRoot   = true
+        runAsUser      = 65532
+        runAsGroup     = 65532
+        seccompProfile = { type = "RuntimeDefault" }
+      }
+      containers = [merge({
+        name = local.gateway_release
+        securityContext = {
+          allowPrivilegeEscalation = false
+          readOnlyRootFilesystem   = true
+          capabilities             = { drop = ["ALL"] }
+        }
+        }, var.gateway_prestop_sleep_seconds > 0 ? {
+        lifecycle = { preStop = { sleep = { seconds = var.gateway_prestop_sleep_seconds } } }
+      } : {})]
+      }, var.gateway_prestop_sleep_seconds > 0 ? {
+      # Hard, like the MinIO replicas' (a soft spread put 3 of 4 pods on one node in the e2e); a
+      # cordoned node is no domain (Honor), so a drain can move its pods.
+      topologySpreadConstraints = [{
+        maxSkew           = 1
+        topologyKey       = "kubernetes.io/hostname"
+        whenUnsatisfiable = "DoNotSchedule"
+        nodeTaintsPolicy  = "Honor"
+        matchLabelKeys    = ["pod-template-hash"]
+        labelSelector     = { matchLabels = { "core.spinkube.dev/app-name" = local.gateway_release } }
+      }]
+    } : {}) } }
+  })
 }
 
 # spin-operator creates the Deployment asynchronously, after helm_release.gif_gateway returns
@@ -356,6 +388,93 @@ resource "terraform_data" "gateway_deployment" {
       "-n", var.namespace, "wait", "--for=create", "--timeout=180s", "deployment/${local.gateway_release}",
     ])
   }
+}
+
+################################################################################
+# 6. Who may reach Prometheus: its OTLP receiver takes pushes from any client, so any pod could
+#    write spin_request_count_total series and drive the gateway HPA to its maximum.
+################################################################################
+
+resource "kubernetes_network_policy_v1" "prometheus" {
+  count = var.prometheus_network_policy ? 1 : 0
+
+  metadata {
+    name      = "${local.gateway_release}-prometheus-clients"
+    namespace = var.monitoring_namespace
+    labels    = local.common_labels
+  }
+
+  spec {
+    pod_selector {
+      match_labels = local.prometheus_pod_labels
+    }
+    policy_types = ["Ingress"]
+
+    # The web port: OTLP pushes from the gateway's pods, queries from prometheus-adapter (and
+    # Grafana), and the extra peers.
+    ingress {
+      ports {
+        port     = "9090"
+        protocol = "TCP"
+      }
+      from {
+        namespace_selector {
+          match_labels = { "kubernetes.io/metadata.name" = var.namespace }
+        }
+        pod_selector {
+          match_labels = { "core.spinkube.dev/app-name" = local.gateway_release }
+        }
+      }
+      from {
+        pod_selector {
+          match_labels = { "app.kubernetes.io/name" = "prometheus-adapter" }
+        }
+      }
+      dynamic "from" {
+        for_each = var.install_platform && var.install_grafana ? [1] : []
+        content {
+          pod_selector {
+            match_labels = { "app.kubernetes.io/name" = "grafana" }
+          }
+        }
+      }
+      dynamic "from" {
+        for_each = var.prometheus_network_policy_extra_from
+        content {
+          dynamic "ip_block" {
+            for_each = try([from.value.ipBlock], [])
+            content {
+              cidr   = ip_block.value.cidr
+              except = try(ip_block.value.except, null)
+            }
+          }
+          dynamic "namespace_selector" {
+            for_each = try([from.value.namespaceSelector], [])
+            content {
+              match_labels = try(namespace_selector.value.matchLabels, null)
+            }
+          }
+          dynamic "pod_selector" {
+            for_each = try([from.value.podSelector], [])
+            content {
+              match_labels = try(pod_selector.value.matchLabels, null)
+            }
+          }
+        }
+      }
+    }
+
+    # Every port from Prometheus' own pods: it scrapes itself and its config reloader.
+    ingress {
+      from {
+        pod_selector {
+          match_labels = local.prometheus_pod_labels
+        }
+      }
+    }
+  }
+
+  depends_on = [helm_release.kube_prometheus_stack]
 }
 
 data "kubernetes_service_v1" "gateway" {

@@ -31,3 +31,9 @@ moved {
   from = helm_release.spin_operator
   to   = helm_release.spin_operator[0]
 }
+
+# gateway_pod_spec lost its count: it now always applies the restricted securityContext.
+moved {
+  from = terraform_data.gateway_pod_spec[0]
+  to   = terraform_data.gateway_pod_spec
+}

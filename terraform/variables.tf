@@ -258,8 +258,28 @@ variable "minio_network_policy_extra_from" {
   }
 }
 
+variable "prometheus_network_policy" {
+  description = "Create a NetworkPolicy in monitoring_namespace that lets only the gateway's pods (OTLP pushes), prometheus-adapter, Grafana (install_grafana), Prometheus itself and prometheus_network_policy_extra_from reach Prometheus' pods. Turn it off if your own Prometheus there has other clients and you keep its policies yourself."
+  type        = bool
+  default     = true
+}
+
+variable "prometheus_network_policy_extra_from" {
+  description = "More NetworkPolicy peers (e.g. [{ ipBlock = { cidr = \"192.0.2.10/32\" } }]) allowed to Prometheus' web port (9090) besides the gateway's pods, prometheus-adapter and Grafana: dashboards, or the API server's address on a multi-node cluster for `kubectl get --raw .../services/...:9090/proxy`."
+  type        = list(any)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for peer in var.prometheus_network_policy_extra_from :
+      length(keys(peer)) > 0 && length(setsubtract(keys(peer), ["ipBlock", "namespaceSelector", "podSelector"])) == 0
+    ])
+    error_message = "Each peer is a NetworkPolicy peer: an object with ipBlock, namespaceSelector and/or podSelector only."
+  }
+}
+
 variable "kubectl_path" {
-  description = "kubectl (>= 1.31: wait --for=create) used to wait for the Deployment spin-operator creates for the gateway, before Terraform adds its OTLP resource attributes, and to server-side apply its preStop sleep and spread (gateway_prestop_sleep_seconds)."
+  description = "kubectl (>= 1.31: wait --for=create) used to wait for the Deployment spin-operator creates for the gateway, before Terraform adds its OTLP resource attributes, and to server-side apply its restricted securityContext, its preStop sleep and its spread (gateway_prestop_sleep_seconds)."
   type        = string
   default     = "kubectl"
 
@@ -271,7 +291,7 @@ variable "kubectl_path" {
 }
 
 variable "gateway_prestop_sleep_seconds" {
-  description = "Seconds a gateway pod keeps serving after it is told to stop (preStop sleep, added to spin-operator's Deployment with a one-per-node spread), so a node drain refuses no request; 0 leaves the Deployment as spin-operator makes it."
+  description = "Seconds a gateway pod keeps serving after it is told to stop (preStop sleep, added to spin-operator's Deployment with a one-per-node spread), so a node drain refuses no request; 0: neither (the restricted securityContext is applied either way)."
   type        = number
   default     = 5
 

@@ -249,10 +249,10 @@ def mirror_creds():
     return creds["accessKey"], creds["secretKey"]
 
 
-def gateway_pod_labels():
+def gateway_pod_labels(policy=None):
     """The labels the charts' NetworkPolicies let reach MinIO's S3 port as the gateway, read
-    from the applied policy itself ("k=v,..." for run_pod)."""
-    policy = kjson("-n", NAMESPACE, "get", "networkpolicy", "gif-minio")
+    from the applied policy itself, or from this copy of it ("k=v,..." for run_pod)."""
+    policy = policy or kjson("-n", NAMESPACE, "get", "networkpolicy", "gif-minio")
     for peer in policy["spec"]["ingress"][0]["from"]:
         if "podSelector" in peer and "namespaceSelector" not in peer:
             labels = peer["podSelector"].get("matchLabels", {})

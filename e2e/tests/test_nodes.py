@@ -19,6 +19,7 @@ from conftest import (
     need_shim,
     ASSET,
     KUBECTL,
+    MONITORING,
     NAMESPACE,
     STRAY_LABELS,
     gateway_pod_labels,
@@ -40,6 +41,9 @@ ASSET_SHA = hashlib.sha256(ASSET.read_bytes()).hexdigest()
 NODE1 = os.environ.get("E2E_NODE_NAME", "gif-e2e")
 NODE2 = os.environ.get("E2E_NODE2_NAME") or "gif-e2e-2"
 GATEWAY, REPLICAS, PRIMARY = "gif-gateway", "gif-minio-replicas", "gif-minio"
+# Where the gateway's pods push Spin's metrics (the chart's telemetry.otlpMetricsEndpoint). A
+# GET is enough to see whether the network lets a pod through: Prometheus answers it.
+PROMETHEUS_OTLP = f"http://kube-prometheus-stack-prometheus.{MONITORING}.svc:9090/api/v1/otlp/v1/metrics"
 
 
 def minio_pods():
@@ -59,10 +63,11 @@ def s3_targets():
     return urls
 
 
-def probe(name, labels, node, retry=False):
+def probe(name, labels, node, retry=False, urls=None):
     """{url: "status 403 Forbidden" | "error: ..."} from a pod with these labels on this node.
-    retry: the pod retries refused connections for up to 30 s (see below)."""
-    urls = s3_targets()
+    urls: default s3_targets(). retry: the pod retries refused connections for up to 30 s in
+    all (see below), so put the targets it may reach first."""
+    urls = urls or s3_targets()
     out = run_pod(name, ECHO, ["/echo", "probe", *(["-retry"] if retry else []), *urls], labels=labels, node=node)
     got = {}
     for line in out.splitlines():
@@ -70,6 +75,22 @@ def probe(name, labels, node, retry=False):
         got[url] = result
     assert set(got) == set(urls), f"probe output: {out!r}"
     return got
+
+
+def gateway_egress_targets():
+    """(may reach, may not reach) for the gateway's pods: the replicas (Service and every pod)
+    and Prometheus' OTLP receiver; the primary (Service and pod), the API server and the DNS
+    pods' health port (only their port 53 is open to the gateway)."""
+    pods = minio_pods()
+    ip = {name: addr for name, (_, addr) in pods.items()}
+    allowed = [f"http://{REPLICAS}.{NAMESPACE}.svc:9000/{BUCKET}/{KEY}"]
+    allowed += [f"http://{a}:9000/{BUCKET}/{KEY}" for n, a in sorted(ip.items()) if n != f"{PRIMARY}-0"]
+    allowed.append(PROMETHEUS_OTLP)
+    dns = kjson("-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-dns")["items"]
+    refused = [f"http://{PRIMARY}.{NAMESPACE}.svc:9000/{BUCKET}/{KEY}", f"http://{ip[PRIMARY + '-0']}:9000/{BUCKET}/{KEY}"]
+    refused.append("http://kubernetes.default.svc:443/")
+    refused += [f"http://{p['status']['podIP']}:8080/health" for p in dns if p["status"].get("podIP")]
+    return allowed, refused
 
 
 def reached(result):
@@ -115,17 +136,25 @@ def test_policies_refuse_a_stray_pod_and_admit_the_gateways_labels():
     gw = gateway_pod_labels()
     results = {}
     for node in (NODE1, NODE2):
-        stray = probe("e2e-stray-probe", STRAY_LABELS, node)
+        # Neither MinIO nor Prometheus: a stray pod cannot push spin_request_count_total series
+        # that would drive the gateway's HPA.
+        stray = probe("e2e-stray-probe", STRAY_LABELS, node, urls=s3_targets() + [PROMETHEUS_OTLP])
         assert all(blocked(r) for r in stray.values()), f"stray pod on {node} got through: {stray}"
         results[f"stray@{node}"] = sorted({r.split(":")[0] + ": " + r.rsplit(":", 1)[-1].strip() for r in stray.values()})
     # A new pod is refused until kube-router on each node has put its address into the policy's
     # allowed set (after the pod's event; a real new gateway pod waits the same way), so this pod
-    # retries refused connections for a while; the stray pods above did not, but were refused
-    # just the same once it was let through (test_without_the_policies... shows the order too).
-    admitted = probe("e2e-gateway-probe", gw, NODE2, retry=True)
-    assert all(reached(r) for r in admitted.values()), f"a pod with the gateway's labels ({gw}) was refused: {admitted}"
-    assert all(r == "status 403 Forbidden" for r in admitted.values()), admitted
-    results[f"{gw}@{NODE2}"] = sorted(set(admitted.values()))
+    # retries refused connections for a while, the targets it may reach first; the stray pods
+    # above did not, but were refused just the same once it was let through
+    # (test_without_the_policies... shows the order too).
+    allowed, refused = gateway_egress_targets()
+    got = probe("e2e-gateway-probe", gw, NODE2, retry=True, urls=allowed + refused)
+    reach = {u: got[u] for u in allowed}
+    assert all(reached(r) for r in reach.values()), f"a pod with the gateway's labels ({gw}) was refused: {reach}"
+    assert all(r == "status 403 Forbidden" for u, r in reach.items() if u != PROMETHEUS_OTLP), reach
+    # Egress: the gateway's pods reach nothing else, not even the primary.
+    out = {u: got[u] for u in refused}
+    assert all(blocked(r) for r in out.values()), f"a pod with the gateway's labels ({gw}) got out: {out}"
+    results[f"{gw}@{NODE2}"] = {"allowed": sorted(set(reach.values())), "refused": sorted({r.rsplit(":", 1)[-1].strip() for r in out.values()})}
     record(policy_probes=results)
 
 
@@ -145,28 +174,42 @@ def test_prometheus_scrapes_and_the_seeder_seeded_through_the_policies(root_s3):
 
 
 def test_without_the_policies_the_stray_pod_gets_through():
-    """The check above can fail: the same stray pod reaches MinIO once the policies are gone."""
+    """The checks above can fail: once the policies are gone, the same stray pod reaches MinIO
+    and Prometheus, and a pod with the gateway's labels the primary."""
     policies = kjson("-n", NAMESPACE, "get", "networkpolicies")["items"]
-    assert {p["metadata"]["name"] for p in policies} >= {PRIMARY, REPLICAS}
+    assert {p["metadata"]["name"] for p in policies} >= {PRIMARY, REPLICAS, GATEWAY}
+    prometheus = kjson("-n", MONITORING, "get", "networkpolicy", f"{GATEWAY}-prometheus-clients")
     kubectl("-n", NAMESPACE, "delete", "networkpolicies", "--all")
+    kubectl("-n", MONITORING, "delete", "networkpolicy", f"{GATEWAY}-prometheus-clients")
+    _, refused = gateway_egress_targets()
+    gw = gateway_pod_labels(next(p for p in policies if p["metadata"]["name"] == PRIMARY))
     try:
         got = wait_for(
             "the stray pod to get through without policies",
-            lambda: (r := probe("e2e-stray-probe", STRAY_LABELS, NODE2)) and all(reached(v) for v in r.values()) and r,
+            lambda: (r := probe("e2e-stray-probe", STRAY_LABELS, NODE2, urls=s3_targets() + [PROMETHEUS_OTLP]))
+            and all(reached(v) for v in r.values()) and r,
+            120,
+            interval=2,
+        )
+        out = wait_for(
+            "a pod with the gateway's labels to reach the primary without policies",
+            lambda: (r := probe("e2e-gateway-probe", gw, NODE2, urls=refused[:2]))
+            and all(reached(v) for v in r.values()) and r,
             120,
             interval=2,
         )
     finally:
-        for p in policies:
+        for p in policies + [prometheus]:
             meta = p["metadata"]
             p["metadata"] = {k: meta[k] for k in ("name", "namespace", "labels", "annotations") if k in meta}
             p.pop("status", None)
-        create(policies)
-    assert all(v == "status 403 Forbidden" for v in got.values()), got
-    # Restored (with Helm's ownership annotations): stray traffic is refused again.
+        create(policies + [prometheus])
+    assert all(v == "status 403 Forbidden" for u, v in got.items() if u != PROMETHEUS_OTLP), got
+    assert all(v == "status 403 Forbidden" for v in out.values()), out
+    # Restored (with Helm's and Terraform's labels): stray traffic is refused again.
     wait_for(
         "the stray pod refused again once the policies are back",
-        lambda: all(blocked(v) for v in probe("e2e-stray-probe", STRAY_LABELS, NODE2).values()),
+        lambda: all(blocked(v) for v in probe("e2e-stray-probe", STRAY_LABELS, NODE2, urls=s3_targets() + [PROMETHEUS_OTLP]).values()),
         120,
         interval=2,
     )

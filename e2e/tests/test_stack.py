@@ -117,10 +117,12 @@ def test_seeder_job_completed_and_gif_is_in_the_bucket(root_s3):
 
 
 def test_bucket_is_private_for_an_anonymous_pod():
-    # With the gateway's labels: any other pod is refused by the NetworkPolicies before MinIO
-    # could answer (test_nodes.py); this checks MinIO's own answer to an unsigned request.
-    labels = gateway_pod_labels()
-    for host in ("gif-minio", REPLICAS):
+    # With labels the NetworkPolicies let through (any other pod is refused before MinIO could
+    # answer, test_nodes.py), this checks MinIO's own answer to an unsigned request: the
+    # gateway's for the replicas; the seeder's for the primary, which the gateway's egress
+    # policy keeps the gateway away from.
+    seeder = "app.kubernetes.io/name=gif-minio,app.kubernetes.io/instance=gif-minio,app.kubernetes.io/component=seeder"
+    for host, labels in (("gif-minio", seeder), (REPLICAS, gateway_pod_labels())):
         for path in (f"/{BUCKET}/{KEY}", f"/{BUCKET}/"):
             url = f"http://{host}.{NAMESPACE}.svc:9000{path}"
             # e2e/node/echo's client prints the status of a non-2xx answer; no answer at all

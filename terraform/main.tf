@@ -129,6 +129,11 @@ data "http" "spin_operator_crds" {
       condition     = self.status_code == 200
       error_message = "Could not download ${local.spin_operator_crds_url}."
     }
+    # The CRDs are applied cluster-wide as they come: a changed or tampered asset must stop here.
+    postcondition {
+      condition     = sha256(self.response_body) == var.spin_operator_crds_sha256[var.spin_operator_version]
+      error_message = "${local.spin_operator_crds_url} has sha256 ${sha256(self.response_body)}, not the pinned ${var.spin_operator_crds_sha256[var.spin_operator_version]} (spin_operator_crds_sha256): refusing to apply these CRDs."
+    }
   }
 }
 
@@ -249,10 +254,13 @@ resource "helm_release" "gif_gateway" {
     spinkube = {
       shim = {
         # The Shim CRD belongs to runtime-class-manager, which only the platform install brings.
-        create       = var.install_platform
-        version      = var.containerd_shim_spin_version
-        arch         = var.node_arch
-        nodeSelector = { "kubernetes.io/os" = "linux" }
+        create  = var.install_platform
+        version = var.containerd_shim_spin_version
+        # The chart uses only the entry of `version`; Terraform's pins replace the chart's for it.
+        sha256 = { (var.containerd_shim_spin_version) = var.containerd_shim_spin_sha256[var.containerd_shim_spin_version] }
+        # Helm merges this into the chart's default selector (spin: "true"); null deletes that
+        # key, so that every Linux node gets the shim instead of only labelled ones.
+        nodeSelector = { "kubernetes.io/os" = "linux", spin = null }
       }
     }
     prometheusRule = {

@@ -10,9 +10,9 @@ locals {
   minio_replica_service = "${local.minio_release}-replicas"
   minio_app_secret      = "${local.minio_release}-app"
   minio_root_secret     = "${local.minio_release}-root-tf"
-  # Whether a password was given is not secret; without nonsensitive() Terraform refuses it in
-  # count and outputs because it is derived from a sensitive variable.
-  minio_root_password_set = nonsensitive(var.minio_root_password != null)
+  # The plain revision, not the (ephemeral) password, decides: ephemeral values cannot drive
+  # count or outputs.
+  minio_root_password_set = var.minio_root_password_revision > 0
 
   prometheus_service = "kube-prometheus-stack-prometheus"
 
@@ -187,10 +187,14 @@ resource "kubernetes_secret_v1" "minio_root" {
     labels    = local.common_labels
   }
 
-  data = {
+  # Write-only: sent to the API server on create and whenever the revision changes, never kept in
+  # the plan or the state. The provider refuses data next to data_wo (ConflictsWith), so the
+  # non-secret user goes this way too.
+  data_wo = {
     rootUser     = "minio-root"
     rootPassword = var.minio_root_password
   }
+  data_wo_revision = var.minio_root_password_revision
 }
 
 resource "helm_release" "gif_minio" {

@@ -219,14 +219,38 @@ variable "seeder_image" {
 }
 
 variable "minio_root_password" {
-  description = "Optional MinIO root password; sensitive (Terraform redacts it in plans and output). Null (default): the chart generates one once and keeps it across upgrades."
+  description = "MinIO root password that Terraform writes into the root Secret, with minio_root_password_revision > 0; ephemeral: it goes to the cluster through a write-only attribute and never into the plan or the state, so it must be given on every plan and apply (e.g. TF_VAR_minio_root_password). Null (default, with revision 0): the chart generates one once and keeps it across upgrades."
   type        = string
   default     = null
   sensitive   = true
+  ephemeral   = true
 
   validation {
     condition     = var.minio_root_password == null || length(coalesce(var.minio_root_password, "x")) >= 12
     error_message = "minio_root_password must be at least 12 characters."
+  }
+
+  # Without a revision, a given password would be silently ignored (the chart would keep its own).
+  validation {
+    condition     = var.minio_root_password == null || var.minio_root_password_revision > 0
+    error_message = "minio_root_password is set but minio_root_password_revision is 0: set minio_root_password_revision = 1 (and increase it whenever the password changes)."
+  }
+
+  # Write-only: Terraform keeps no copy, so each plan needs the value again.
+  validation {
+    condition     = var.minio_root_password != null || var.minio_root_password_revision == 0
+    error_message = "minio_root_password_revision > 0 needs minio_root_password on every plan and apply (Terraform stores no copy of it): pass it with TF_VAR_minio_root_password, or set the revision to 0 to let the chart generate the password."
+  }
+}
+
+variable "minio_root_password_revision" {
+  description = "0 (default): the gif-minio chart generates the root password. N > 0: Terraform writes minio_root_password into the Secret gif-minio-root-tf; increase N to write a changed password (the value itself is not in the state, so Terraform cannot see that it changed)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.minio_root_password_revision >= 0 && floor(var.minio_root_password_revision) == var.minio_root_password_revision
+    error_message = "minio_root_password_revision must be a whole number >= 0."
   }
 }
 

@@ -268,7 +268,8 @@ resource "helm_release" "gif_gateway" {
         # The chart uses only the entry of `version`; Terraform's pins replace the chart's for it.
         sha256 = { (var.containerd_shim_spin_version) = var.containerd_shim_spin_sha256[var.containerd_shim_spin_version] }
         # Helm merges this into the chart's default selector (spin: "true"); null deletes that
-        # key, so that every Linux node gets the shim instead of only labelled ones.
+        # key, so that every Linux node gets the shim instead of only labelled ones. (The chart's
+        # schema admits the null: `helm upgrade --reuse-values` validates it before the merge.)
         nodeSelector = { "kubernetes.io/os" = "linux", spin = null }
       }
     }

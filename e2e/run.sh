@@ -122,11 +122,17 @@ CONTEXT=$("$E2E_KUBECTL" config current-context)
 # kube-router lets through).
 prometheus_from=[]
 [ -z "${E2E_NODE1_LINK_IP:-}" ] || prometheus_from="[{\"ipBlock\": {\"cidr\": \"$E2E_NODE1_LINK_IP/32\"}}]"
+# The root password is Terraform's (revision 1), so the checks can prove it reaches MinIO but not
+# the plan or the state. Random per run and only in the environment: every terraform command,
+# destroy included, needs it again (an ephemeral variable), so the checks inherit it.
+TF_VAR_minio_root_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(30))')
+export TF_VAR_minio_root_password
 cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
 {
   "kubeconfig_path": "$KUBECONFIG",
   "kube_context": "$CONTEXT",
   "install_platform": false,
+  "minio_root_password_revision": 1,
   "replica_hpa": {"min_replicas": 2, "max_replicas": 3, "target_average_value": "5", "scale_down_window_seconds": 30},
   "app_hpa": {"min_replicas": 1, "max_replicas": 4, "target_average_value": "5", "scale_down_window_seconds": 30},
   "helm_timeout_seconds": 600,
@@ -141,5 +147,8 @@ mv "$TF_WORK/e2e.auto.tfvars.json" "$TF_WORK/terraform/"
 
 phase "6/6 checks (e2e/tests)"
 export E2E_TF_DIR=$TF_WORK/terraform E2E_TERRAFORM=$TF E2E_KUBECTL=$TOOLS/bin/kubectl E2E_RESULTS=$STATE/results.json
+# The chart then uses Terraform's Secret (auth.existingSecret) instead of generating its own.
+E2E_ROOT_SECRET=$("$TF" -chdir="$TF_WORK/terraform" output -raw minio_root_credentials_secret)
+export E2E_ROOT_SECRET
 rm -f "$E2E_RESULTS"
 "$TOOLS/venv/bin/python" -m pytest e2e/tests -v -rs --durations=0 ${E2E_SELECT:+-k "$E2E_SELECT"}

@@ -10,9 +10,9 @@ locals {
   minio_replica_service = "${local.minio_release}-replicas"
   minio_app_secret      = "${local.minio_release}-app"
   minio_root_secret     = "${local.minio_release}-root-tf"
-  # Whether a password was given is not secret; without nonsensitive() Terraform refuses it in
-  # count and outputs because it is derived from a sensitive variable.
-  minio_root_password_set = nonsensitive(var.minio_root_password != null)
+  # The plain revision, not the (ephemeral) password, decides: ephemeral values cannot drive
+  # count or outputs.
+  minio_root_password_set = var.minio_root_password_revision > 0
 
   prometheus_service = "kube-prometheus-stack-prometheus"
   # The labels prometheus-operator puts on the pods of the Prometheus behind that Service.
@@ -134,6 +134,11 @@ data "http" "spin_operator_crds" {
       condition     = self.status_code == 200
       error_message = "Could not download ${local.spin_operator_crds_url}."
     }
+    # The CRDs are applied cluster-wide as they come: a changed or tampered asset must stop here.
+    postcondition {
+      condition     = sha256(self.response_body) == var.spin_operator_crds_sha256[var.spin_operator_version]
+      error_message = "${local.spin_operator_crds_url} has sha256 ${sha256(self.response_body)}, not the pinned ${var.spin_operator_crds_sha256[var.spin_operator_version]} (spin_operator_crds_sha256): refusing to apply these CRDs."
+    }
   }
 }
 
@@ -187,10 +192,14 @@ resource "kubernetes_secret_v1" "minio_root" {
     labels    = local.common_labels
   }
 
-  data = {
+  # Write-only: sent to the API server on create and whenever the revision changes, never kept in
+  # the plan or the state. The provider refuses data next to data_wo (ConflictsWith), so the
+  # non-secret user goes this way too.
+  data_wo = {
     rootUser     = "minio-root"
     rootPassword = var.minio_root_password
   }
+  data_wo_revision = var.minio_root_password_revision
 }
 
 resource "helm_release" "gif_minio" {
@@ -254,10 +263,13 @@ resource "helm_release" "gif_gateway" {
     spinkube = {
       shim = {
         # The Shim CRD belongs to runtime-class-manager, which only the platform install brings.
-        create       = var.install_platform
-        version      = var.containerd_shim_spin_version
-        arch         = var.node_arch
-        nodeSelector = { "kubernetes.io/os" = "linux" }
+        create  = var.install_platform
+        version = var.containerd_shim_spin_version
+        # The chart uses only the entry of `version`; Terraform's pins replace the chart's for it.
+        sha256 = { (var.containerd_shim_spin_version) = var.containerd_shim_spin_sha256[var.containerd_shim_spin_version] }
+        # Helm merges this into the chart's default selector (spin: "true"); null deletes that
+        # key, so that every Linux node gets the shim instead of only labelled ones.
+        nodeSelector = { "kubernetes.io/os" = "linux", spin = null }
       }
     }
     # The chart's default names the monitoring namespace's default; with another

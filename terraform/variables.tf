@@ -86,6 +86,19 @@ variable "spin_operator_version" {
   }
 }
 
+variable "spin_operator_crds_sha256" {
+  description = "sha256 of the CRD release asset spin-operator.crds.yaml, by spin_operator_version; the download is refused when it differs, and spin_operator_version must have an entry."
+  type        = map(string)
+  default = {
+    "0.6.1" = "146fbc3ea2cd9089999c25e38e0aa6779485e788fdd7a2c775287df4360edfc9"
+  }
+
+  validation {
+    condition     = can(regex("^[0-9a-f]{64}$", lookup(var.spin_operator_crds_sha256, var.spin_operator_version, "")))
+    error_message = "spin_operator_crds_sha256 has no checksum (64 lowercase hex digits) for spin_operator_version ${var.spin_operator_version}: add \"${var.spin_operator_version}\" = \"<sha256sum of spin-operator.crds.yaml>\"."
+  }
+}
+
 variable "runtime_class_manager_chart_version" {
   description = "spinframework runtime-class-manager chart version (installs the containerd shim on nodes)."
   type        = string
@@ -108,14 +121,29 @@ variable "containerd_shim_spin_version" {
   }
 }
 
-variable "node_arch" {
-  description = "CPU architecture of the cluster nodes, as named in the shim's release assets."
-  type        = string
-  default     = "x86_64"
+variable "containerd_shim_spin_sha256" {
+  description = "sha256 of the containerd-shim-spin release archives (containerd-shim-spin-v2-linux-<arch>.tar.gz), by version, then by architecture (x86_64, aarch64). runtime-class-manager checks the download on each node against its architecture's entry; containerd_shim_spin_version must have one, so a version bump brings its checksums."
+  type        = map(map(string))
+  default = {
+    "v0.25.1" = {
+      x86_64  = "1755fbeb2dec7d026faf8c37031d8a025975f5e194b782da10188206a386d6e4"
+      aarch64 = "5ca9c9207a146a182dc9c870eaaad1afbf64e1d9a4781228dbf6e7ef90ff2e1f"
+    }
+  }
+
+  # Checked here, at plan time, rather than by the chart's own check in the middle of an apply.
+  validation {
+    condition     = length(lookup(var.containerd_shim_spin_sha256, var.containerd_shim_spin_version, {})) > 0
+    error_message = "containerd_shim_spin_sha256 has no checksums for containerd_shim_spin_version ${var.containerd_shim_spin_version}: add { \"${var.containerd_shim_spin_version}\" = { x86_64 = \"<sha256>\", aarch64 = \"<sha256>\" } } (sha256sum of each release archive)."
+  }
 
   validation {
-    condition     = contains(["x86_64", "aarch64"], var.node_arch)
-    error_message = "node_arch must be x86_64 (amd64) or aarch64 (arm64)."
+    condition = alltrue(flatten([
+      for v, sums in var.containerd_shim_spin_sha256 : [
+        for arch, sum in sums : contains(["x86_64", "aarch64"], arch) && can(regex("^[0-9a-f]{64}$", sum))
+      ]
+    ]))
+    error_message = "containerd_shim_spin_sha256: each architecture must be x86_64 or aarch64 and each checksum 64 lowercase hex digits."
   }
 }
 
@@ -191,14 +219,38 @@ variable "seeder_image" {
 }
 
 variable "minio_root_password" {
-  description = "Optional MinIO root password; sensitive (Terraform redacts it in plans and output). Null (default): the chart generates one once and keeps it across upgrades."
+  description = "MinIO root password that Terraform writes into the root Secret, with minio_root_password_revision > 0; ephemeral: it goes to the cluster through a write-only attribute and never into the plan or the state, so it must be given on every plan and apply (e.g. TF_VAR_minio_root_password). Null (default, with revision 0): the chart generates one once and keeps it across upgrades."
   type        = string
   default     = null
   sensitive   = true
+  ephemeral   = true
 
   validation {
     condition     = var.minio_root_password == null || length(coalesce(var.minio_root_password, "x")) >= 12
     error_message = "minio_root_password must be at least 12 characters."
+  }
+
+  # Without a revision, a given password would be silently ignored (the chart would keep its own).
+  validation {
+    condition     = var.minio_root_password == null || var.minio_root_password_revision > 0
+    error_message = "minio_root_password is set but minio_root_password_revision is 0: set minio_root_password_revision = 1 (and increase it whenever the password changes)."
+  }
+
+  # Write-only: Terraform keeps no copy, so each plan needs the value again.
+  validation {
+    condition     = var.minio_root_password != null || var.minio_root_password_revision == 0
+    error_message = "minio_root_password_revision > 0 needs minio_root_password on every plan and apply (Terraform stores no copy of it): pass it with TF_VAR_minio_root_password, or set the revision to 0 to let the chart generate the password."
+  }
+}
+
+variable "minio_root_password_revision" {
+  description = "0 (default): the gif-minio chart generates the root password. N > 0: Terraform writes minio_root_password into the Secret gif-minio-root-tf; increase N to write a changed password (the value itself is not in the state, so Terraform cannot see that it changed)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.minio_root_password_revision >= 0 && floor(var.minio_root_password_revision) == var.minio_root_password_revision
+    error_message = "minio_root_password_revision must be a whole number >= 0."
   }
 }
 

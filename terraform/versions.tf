@@ -1,6 +1,8 @@
 terraform {
-  # provider-defined functions (kubernetes::manifest_decode_multi) need Terraform >= 1.8 / OpenTofu >= 1.7.
-  required_version = ">= 1.8.0"
+  # Write-only attributes and ephemeral variables (kubernetes_secret_v1.data_wo with
+  # minio_root_password) need Terraform >= 1.11 / OpenTofu >= 1.11; provider-defined functions
+  # (kubernetes::manifest_decode_multi) came with 1.8 / 1.7.
+  required_version = ">= 1.11.0"
 
   required_providers {
     helm = {

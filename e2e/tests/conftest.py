@@ -223,9 +223,14 @@ def run_pod(name, image, args, timeout=120, labels=STRAY_LABELS, node=None):
         kubectl("-n", NAMESPACE, "delete", "pod", name, "--ignore-not-found", "--wait=false")
 
 
+# The root Secret: Terraform's (gif-minio-root-tf, e2e/run.sh) when it writes the password, the
+# chart's generated one otherwise.
+ROOT_SECRET = os.environ.get("E2E_ROOT_SECRET", "gif-minio-root")
+
+
 @pytest.fixture(scope="session")
 def root_s3():
-    creds = secret("gif-minio-root")
+    creds = secret(ROOT_SECRET)
     return s3(service_ip("gif-minio"), creds["rootUser"], creds["rootPassword"])
 
 
@@ -237,7 +242,7 @@ def app_creds():
 
 @pytest.fixture(scope="session")
 def root_creds():
-    creds = secret("gif-minio-root")
+    creds = secret(ROOT_SECRET)
     return creds["rootUser"], creds["rootPassword"]
 
 

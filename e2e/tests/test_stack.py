@@ -4,11 +4,13 @@ The tests run in file order and build on each other (one cluster, one apply); th
 destroys what Terraform created and checks nothing of the project is left.
 """
 
+import base64
 import hashlib
 import json
 import os
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -161,6 +163,32 @@ def test_replicas_hold_no_root_credentials(root_creds, mirror_creds):
             s3(ip, *root_creds).list_objects_v2(Bucket=BUCKET)
         assert refused.value.response["Error"]["Code"] == "InvalidAccessKeyId", ip
         assert KEY in objects_on(s3(ip, *mirror_creds)), ip
+
+
+def test_root_password_reaches_minio_but_not_terraform_state(root_creds):
+    """e2e/run.sh gives Terraform the root password (ephemeral variable, revision 1): it must be in
+    the Secret and open MinIO, yet appear in neither the state nor a saved plan (write-only)."""
+    password = os.environ.get("TF_VAR_minio_root_password")
+    assert password, "TF_VAR_minio_root_password is not set (run through e2e/run.sh)"
+    assert root_creds == ("minio-root", password)
+    assert "gif-minio-root-tf" == os.environ.get("E2E_ROOT_SECRET"), os.environ.get("E2E_ROOT_SECRET")
+    # Terraform's Secret replaces the chart's: no generated root is left to drift from it.
+    assert kubectl("-n", NAMESPACE, "get", "secret", "gif-minio-root", "--ignore-not-found").strip() == ""
+    assert BUCKET in {b["Name"] for b in s3(service_ip("gif-minio"), "minio-root", password).list_buckets()["Buckets"]}
+    with pytest.raises(ClientError):
+        s3(service_ip("gif-minio"), "minio-root", password + "x").list_buckets()
+    forms = [password, base64.b64encode(password.encode()).decode()]
+    state = terraform("show", "-json")
+    assert state.returncode == 0, state.stderr[-2000:]
+    files = {p.name: p.read_text(errors="replace") for p in Path(TF_DIR).glob("*.tfstate*")}
+    assert files, f"no state file in {TF_DIR}"
+    plan = terraform("plan", "-input=false", "-out=e2e-check.tfplan")
+    assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-3000:]
+    shown = terraform("show", "-json", "e2e-check.tfplan")
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    for where, text in [("terraform show -json", state.stdout), ("saved plan", shown.stdout), *files.items()]:
+        for f in forms:
+            assert f not in text, f"the root password (or its base64) is in {where}"
 
 
 def test_prometheus_scrapes_minio():

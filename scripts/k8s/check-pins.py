@@ -78,6 +78,14 @@ def main():
     ]:
         values = yaml.safe_load((charts / chart / "values.yaml").read_text())
         checks.append((f"charts/{chart}/values.yaml {key}", dig(values, key), pin, pins[pin]))
+    # The shim's checksums are keyed by version (a version bump without them fails the render):
+    # the pinned version's entry must hold the pinned checksums.
+    shim_version = pins["CONTAINERD_SHIM_SPIN_VERSION"]
+    gateway_values = yaml.safe_load((charts / "gif-gateway" / "values.yaml").read_text())
+    shim_sums = (dig(gateway_values, "spinkube.shim.sha256") or {}).get(shim_version) or {}
+    for arch in ("x86_64", "aarch64"):
+        pin = f"CONTAINERD_SHIM_SPIN_SHA256_{arch.upper()}"
+        checks.append((f"charts/gif-gateway/values.yaml spinkube.shim.sha256.{shim_version}.{arch}", shim_sums.get(arch), pin, pins[pin]))
     for chart, pin in [("gif-minio", "MINIO_IMAGE_TAG"), ("gif-gateway", "APP_IMAGE_TAG")]:
         meta = yaml.safe_load((charts / chart / "Chart.yaml").read_text())
         checks.append((f"charts/{chart}/Chart.yaml appVersion", meta["appVersion"], pin, pins[pin]))
@@ -96,6 +104,13 @@ def main():
         ("seeder_image.tag", "SEEDER_IMAGE_TAG", None),
     ]:
         checks.append((f"terraform/variables.tf {var} default", dig(inputs, var), pin, expected or pins[pin]))
+    tf_sums = (inputs.get("containerd_shim_spin_sha256") or {}).get(shim_version) or {}
+    for arch in ("x86_64", "aarch64"):
+        pin = f"CONTAINERD_SHIM_SPIN_SHA256_{arch.upper()}"
+        checks.append((f"terraform/variables.tf containerd_shim_spin_sha256[\"{shim_version}\"].{arch} default", tf_sums.get(arch), pin, pins[pin]))
+    crd_version = pins["SPIN_OPERATOR_VERSION"].removeprefix("v")
+    checks.append((f"terraform/variables.tf spin_operator_crds_sha256[\"{crd_version}\"] default",
+                   (inputs.get("spin_operator_crds_sha256") or {}).get(crd_version), "SPIN_OPERATOR_CRDS_SHA256", pins["SPIN_OPERATOR_CRDS_SHA256"]))
     for key in sorted(k for k in pins if re.fullmatch(r"TF_PROVIDER_[A-Z0-9]+_VERSION", k)):
         name = key.removeprefix("TF_PROVIDER_").removesuffix("_VERSION").lower()
         checks.append((f"terraform/versions.tf {name} version", requirements.get(name), key, f"= {pins[key]}"))

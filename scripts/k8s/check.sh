@@ -12,7 +12,9 @@
 #   3. autoscaling lint: HPAs vs adapter rules (names, target types, scale targets), known-bad
 #      HPAs/rules that must be rejected
 #   4. promtool check rules + promtool test rules on the rendered PrometheusRules
-#   5. terraform fmt -check; terraform validate through a local provider mirror when one exists
+#   5. terraform fmt -check; terraform validate through a local provider mirror when one exists;
+#      plan/apply against a real kube-apiserver (scripts/k8s/tf-apiserver-check.sh): the root
+#      password never in plan or state, value validations, the CRD download's checksum
 #   5b. the upstream charts terraform/ installs (../shared/upstream-charts, $UPSTREAM_CHARTS),
 #      rendered with the values `terraform console` evaluates (scripts/k8s/tf_releases.py), and
 #      what the project relies on across them asserted (scripts/k8s/upstream_charts.py); every
@@ -125,6 +127,10 @@ must_fail "gif-minio: the sizes are compared across units" "must be at least pri
   "$HELM" template x charts/gif-minio --set replicas.dataSizeLimit=1900Mi --set primary.persistence.size=2G
 must_fail "gif-gateway: min > max replicas is refused" "minReplicas" -- \
   "$HELM" template x charts/gif-gateway --set autoscaling.minReplicas=9
+must_fail "gif-gateway: a shim version without its checksums is refused" "no checksums for spinkube.shim.version v0.0.1" -- \
+  "$HELM" template x charts/gif-gateway --set spinkube.shim.create=true --set spinkube.shim.version=v0.0.1
+must_fail "gif-gateway: a malformed shim checksum is refused" "/spinkube/shim/sha256/v0.25.1/x86_64" -- \
+  "$HELM" template x charts/gif-gateway --set spinkube.shim.create=true --set 'spinkube.shim.sha256.v0\.25\.1.x86_64=1755fbeb'
 # NOTES.txt prints commands only for objects the release has. helm template leaves NOTES.txt out
 # and helm 3.19's install --dry-run=client still contacts a cluster, so a copy of the chart gets a
 # template that includes NOTES.txt into a ConfigMap, rendered offline with the same values.
@@ -200,10 +206,29 @@ sed -i 's/^\(  tag: \).*/\1"0.0.0-selftest"/' "$broken/charts/gif-gateway/values
 sed -i 's|^\(\s*go.etcd.io/etcd/server/v3 \)v[0-9.]*|\1v0.0.0|' "$broken/e2e/etcd/go.mod"
 sed -i 's/^\(  default *= \)"v1\.[0-9.]*"$/\1"v0.0.0"/' "$broken/terraform/variables.tf"
 sed -i 's/prometheus-operator v[0-9.]*/prometheus-operator v0.0.0/' "$broken/terraform/variables.tf"
-must_fail "the pins check rejects a changed chart default, Terraform default, quoted pin and wrapper go.mod" \
+sed -i "s/$CONTAINERD_SHIM_SPIN_SHA256_X86_64/$(printf 'f%.0s' {1..64})/" "$broken/charts/gif-gateway/values.yaml"
+sed -i "s/$SPIN_OPERATOR_CRDS_SHA256/$(printf 'f%.0s' {1..64})/" "$broken/terraform/variables.tf"
+must_fail "the pins check rejects a changed chart default, Terraform default, quoted pin, checksum and wrapper go.mod" \
   "gif-gateway/values.yaml image.tag is '0.0.0-selftest'" "cert_manager_chart_version default is 'v0.0.0'" "mentions is 'v0.0.0'" \
+  "spinkube.shim.sha256.$CONTAINERD_SHIM_SPIN_VERSION.x86_64 is 'ffff" "spin_operator_crds_sha256[\"${SPIN_OPERATOR_VERSION#v}\"] default is 'ffff" \
   "e2e/etcd/go.mod requires go.etcd.io/etcd/server/v3 is 'v0.0.0'" -- \
   python3 scripts/k8s/check-pins.py --terraform-docs "$BIN/terraform-docs" "$broken"
+
+# spin-operator's release asset spin-operator.crds.yaml is its Makefile's
+# `for f in $(ls config/crd/bases); do cat config/crd/bases/$f >> spin-operator.crds.yaml; done` at
+# the tag, so its checksum follows from the module of the pinned version: a version bump without
+# the new checksum fails here (and Terraform would refuse the download).
+crd_asset_sha256_is() { # bases dir, expected sha256
+  local sum
+  sum=$(cd "$1" && for f in $(ls); do cat "$f"; done | sha256sum | cut -d' ' -f1)
+  [ "$sum" = "$2" ] || { echo "spin-operator.crds.yaml from $1 has sha256 $sum, which differs from the pinned $2"; return 1; }
+}
+run "pins.env SPIN_OPERATOR_CRDS_SHA256 = sha256 of $SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION config/crd/bases concatenated" \
+  crd_asset_sha256_is "$SPIN_CRDS" "$SPIN_OPERATOR_CRDS_SHA256"
+rm -rf "$WORK/crd-bases-changed" && cp -r "$SPIN_CRDS" "$WORK/crd-bases-changed" && chmod -R u+w "$WORK/crd-bases-changed"
+printf '# another release\n' >> "$WORK/crd-bases-changed/$(ls "$WORK/crd-bases-changed" | tail -1)"
+must_fail "the CRD checksum check rejects other CRD bases (a version bump without its checksum)" "differs from the pinned" -- \
+  crd_asset_sha256_is "$WORK/crd-bases-changed" "$SPIN_OPERATOR_CRDS_SHA256"
 
 # ---------------------------------------------------------------------------------------------
 say "kubeconform (strict, offline schemas)"
@@ -222,8 +247,8 @@ for f in "$WORK"/rendered/*.yaml; do
     ok "kubeconform $(basename "$f"): $(grep -o 'Summary.*' <<<"$out")"
   else ko "kubeconform $(basename "$f")"; printf '%s\n' "$out" | sed 's/^/        /'; fi
 done
-run "kinds covered by CRD schemas were really validated" python3 - "$WORK"/rendered/*.yaml <<'PY'
-import sys, yaml
+run "kinds covered by CRD schemas were really validated; the Shim verifies each arch's download" python3 - "$WORK"/rendered/*.yaml <<'PY'
+import re, sys, yaml
 kinds = {d["kind"] for f in sys.argv[1:] for d in yaml.safe_load_all(open(f)) if d}
 need = {"SpinApp", "SpinAppExecutor", "ServiceMonitor", "PrometheusRule", "HorizontalPodAutoscaler",
         "StatefulSet", "Deployment", "Service", "Secret", "NetworkPolicy", "PodDisruptionBudget", "Job", "Shim"}
@@ -233,11 +258,21 @@ shims = [d for f in sys.argv[1:] for d in yaml.safe_load_all(open(f)) if d and d
 for s in shims:
     sp = s["spec"]
     assert s["apiVersion"] == "runtime.spinkube.dev/v1alpha1"
-    # Fields and required ones as in runtime-class-manager's CRD (config/crd/bases/runtime.spinkube.dev_shims.yaml).
-    assert set(sp) <= {"nodeSelector", "fetchStrategy", "runtimeClass", "rolloutStrategy", "runtimeOptions"}, sp
-    assert {"fetchStrategy", "rolloutStrategy", "runtimeClass", "runtimeOptions"} <= set(sp), sp
-    assert all(isinstance(v, str) for v in sp["runtimeOptions"].values()) and all(isinstance(v, str) for v in sp.get("nodeSelector", {}).values())
-    assert sp["fetchStrategy"]["type"] == "anonymousHttp" and sp["fetchStrategy"]["anonHttp"]["location"].startswith("https://")
+    # Fields and required ones as in runtime-class-manager v0.2.0's CRD (config/crd/bases/runtime.spinkube.dev_shims.yaml):
+    # the API server silently drops any other field, e.g. a misspelt runtimeOptions.
+    assert set(sp) <= {"nodeSelector", "fetchStrategy", "runtimeClass", "rolloutStrategy", "containerdRuntimeOptions"}, sp
+    assert {"fetchStrategy", "rolloutStrategy", "runtimeClass"} <= set(sp), sp
+    assert all(isinstance(v, str) for v in sp.get("containerdRuntimeOptions", {}).values()) and all(isinstance(v, str) for v in sp.get("nodeSelector", {}).values())
+    # Every download verified: one platform per architecture, each with its archive's sha256
+    # (the values are compared with pins.env by check-pins.py). anonHttp has no checksum field.
+    fs = sp["fetchStrategy"]
+    assert set(fs) <= {"type", "platforms"}, f"fetchStrategy {sorted(fs)}: anonHttp cannot carry a checksum"
+    plats = fs["platforms"]
+    assert sorted(p["arch"] for p in plats) == ["aarch64", "x86_64"], plats
+    for p in plats:
+        assert set(p) == {"os", "arch", "location", "sha256"} and p["os"] == "linux", p
+        assert re.fullmatch(r"[0-9a-f]{64}", p["sha256"]), p
+        assert p["location"].startswith("https://") and p["location"].endswith(f"/containerd-shim-spin-v2-linux-{p['arch']}.tar.gz"), p
     assert sp["runtimeClass"]["name"] and sp["runtimeClass"]["handler"] and sp["rolloutStrategy"]["type"] in ("recreate", "rolling")
 PY
 must_fail "kubeconform rejects misspelt fields (SpinApp, ServiceMonitor, Deployment)" \
@@ -334,6 +369,17 @@ PY
   fi
   must_fail "the lock check rejects a lock written from the local mirror" "built from source in the local mirror" "no zh: checksums" -- \
     tf_lock_check terraform/versions.tf "$WORK/tf/.terraform.lock.hcl" "$WORK/tf/.terraform.lock.hcl"
+  # What validate cannot see: the write-only root password, the validations that need values and
+  # the CRD download's checksum, planned and applied against a real kube-apiserver.
+  if stage tfapi; then
+    tfapi_out=$(scripts/k8s/tf-apiserver-check.sh "$WORK/tf-apiserver" "$TOOLS/terraform-check.tfrc" 2>&1) || true
+    grep -E '^  (ok|FAIL)  |^        ' <<<"$tfapi_out" || true
+    n=$(grep -c '^  ok    ' <<<"$tfapi_out" || true); PASSED=$((PASSED + n))
+    while IFS= read -r line; do FAILED=$((FAILED + 1)); FAILURES+=("${line#  FAIL  }"); done < <(grep '^  FAIL  ' <<<"$tfapi_out" || true)
+    if [ "$n" -lt 10 ] && ! grep -q '^  FAIL  ' <<<"$tfapi_out"; then
+      ko "terraform against a real kube-apiserver did not run its checks"; printf '%s\n' "$tfapi_out" | tail -20 | sed 's/^/        /'
+    fi
+  else skip "terraform against a real kube-apiserver (K8S_CHECK_SKIP)"; fi
   # The same check must catch a reference to a variable that does not exist.
   cp -r "$WORK/tf" "$WORK/tf-broken" && printf 'output "broken" { value = var.does_not_exist }\n' >> "$WORK/tf-broken/outputs.tf"
   if tf_ -chdir="$WORK/tf-broken" validate -no-color >/dev/null 2>&1; then ko "terraform validate accepted a broken configuration"
@@ -349,6 +395,8 @@ for name, body in blocks:
     assert "validation" in body or re.search(r"type\s*=\s*bool", body), f"{name}: no validation"
     assert "type" in body, f"{name}: no type"
 assert 'sensitive   = true' in src, "minio_root_password must be sensitive"
+pw = dict(blocks)["minio_root_password"]
+assert re.search(r"ephemeral\s*=\s*true", pw), "minio_root_password must be ephemeral (never in plan or state)"
 main = (pathlib.Path(sys.argv[1]) / "main.tf").read_text()
 for r in re.findall(r'resource "helm_release" "([^"]+)" \{(.*?)\n\}', main, re.S):
     if "../charts/" not in r[1]:

@@ -273,6 +273,11 @@ resource "helm_release" "gif_gateway" {
         nodeSelector = { "kubernetes.io/os" = "linux", spin = null }
       }
     }
+    # The chart's default names the monitoring namespace's default; with another
+    # var.monitoring_namespace the app would push its metrics nowhere and its HPA would see none.
+    telemetry = {
+      otlpMetricsEndpoint = "http://${local.prometheus_service}.${var.monitoring_namespace}.svc:9090/api/v1/otlp/v1/metrics"
+    }
     prometheusRule = {
       replicaJob = local.minio_replica_service
     }

@@ -5,7 +5,8 @@
 #      the generated README tables are up to date (scripts/k8s/docs.sh --check); the charts' and
 #      terraform/'s pinned defaults agree with pins.env (scripts/k8s/check-pins.py)
 #   2. kubeconform -strict of every rendered manifest against schemas generated offline from
-#      k8s.io/kubernetes (OpenAPI) and the CRDs of spin-operator and prometheus-operator, then a
+#      k8s.io/kubernetes (OpenAPI) and the CRDs of spin-operator, prometheus-operator and
+#      runtime-class-manager (the Shim's, from ../shared/upstream-charts when present), then a
 #      server-side dry-run of the same manifests against a real kube-apiserver (e2e/apiserver.sh);
 #      plus known-bad manifests that must be rejected by both
 #   3. autoscaling lint: HPAs vs adapter rules (names, target types, scale targets), known-bad
@@ -14,10 +15,14 @@
 #   5. terraform fmt -check; terraform validate through a local provider mirror when one exists;
 #      plan/apply against a real kube-apiserver (scripts/k8s/tf-apiserver-check.sh): the root
 #      password never in plan or state, value validations, the CRD download's checksum
+#   5b. the upstream charts terraform/ installs (../shared/upstream-charts, $UPSTREAM_CHARTS),
+#      rendered with the values `terraform console` evaluates (scripts/k8s/tf_releases.py), and
+#      what the project relies on across them asserted (scripts/k8s/upstream_charts.py); every
+#      object, ours and theirs, through kubeconform -strict; a misspelt value must fail
 #   6. image builder smoke test (amd64 + arm64 tarballs, platform and layout asserted)
 #   7. replica-sync sidecar: unit tests, then end to end with real MinIO primary/replicas + mc
 #   8. adapter end-to-end: real MinIO -> real Prometheus -> real prometheus-adapter (last)
-# Environment: K8S_CHECK_SKIP="rules images replica-sync e2e" skips stages by name (reported as
+# Environment: K8S_CHECK_SKIP="rules upstream images replica-sync e2e" skips stages by name (reported as
 # skipped, never silently).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -71,7 +76,13 @@ PROM_CRDS=$MOD/$PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION/example/prometheus-o
 SWAGGER=$MOD/$K8S_MODULE@$K8S_VERSION/api/openapi-spec/swagger.json
 CRD_FILES=("$SPIN_CRDS/core.spinkube.dev_spinapps.yaml" "$SPIN_CRDS/core.spinkube.dev_spinappexecutors.yaml"
   "$PROM_CRDS/monitoring.coreos.com_servicemonitors.yaml" "$PROM_CRDS/monitoring.coreos.com_prometheusrules.yaml"
-  "$PROM_CRDS/monitoring.coreos.com_podmonitors.yaml")
+  "$PROM_CRDS/monitoring.coreos.com_podmonitors.yaml" "$PROM_CRDS/monitoring.coreos.com_prometheuses.yaml"
+  "$PROM_CRDS/monitoring.coreos.com_alertmanagers.yaml")
+# The charts terraform/ installs, packaged from their pinned tags (its README says how). The Go
+# module proxy does not serve runtime-class-manager, so the Shim CRD comes only from there.
+UPSTREAM=${UPSTREAM_CHARTS:-$ROOT/../shared/upstream-charts}
+SHIM_CRD=$UPSTREAM/runtime-class-manager.crds.yaml
+[ -f "$SHIM_CRD" ] && CRD_FILES+=("$SHIM_CRD")
 key=$(cat scripts/k8s/gen-schemas.py "$SWAGGER" "${CRD_FILES[@]}" | sha256sum | cut -c1-16)
 SCHEMAS=$TOOLS/k8s-schemas/$key
 if [ ! -d "$SCHEMAS" ]; then
@@ -79,7 +90,7 @@ if [ ! -d "$SCHEMAS" ]; then
   args=(); for c in "${CRD_FILES[@]}"; do args+=(--crd "$c"); done
   python3 scripts/k8s/gen-schemas.py "$SCHEMAS.tmp" --swagger "$SWAGGER" "${args[@]}" && mv "$SCHEMAS.tmp" "$SCHEMAS"
 fi
-echo "  schemas: k8s $K8S_VERSION, spin-operator $SPIN_OPERATOR_VERSION, prometheus-operator $PROM_OPERATOR_VERSION ($(find "$SCHEMAS" -name '*.json' | wc -l) kinds)"
+echo "  schemas: k8s $K8S_VERSION, spin-operator $SPIN_OPERATOR_VERSION, prometheus-operator $PROM_OPERATOR_VERSION$([ -f "$SHIM_CRD" ] && echo ", runtime-class-manager v$RUNTIME_CLASS_MANAGER_CHART_VERSION") ($(find "$SCHEMAS" -name '*.json' | wc -l) kinds)"
 KC=("$BIN/kubeconform" -strict -summary -schema-location "$SCHEMAS/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json")
 
 # ---------------------------------------------------------------------------------------------
@@ -221,10 +232,18 @@ must_fail "the CRD checksum check rejects other CRD bases (a version bump withou
 
 # ---------------------------------------------------------------------------------------------
 say "kubeconform (strict, offline schemas)"
+# Shim (runtime.spinkube.dev): without ../shared/upstream-charts there is no pinned CRD for it (the
+# Go module proxy does not serve runtime-class-manager); its fields are then only asserted below.
+KC_SHIM=()
+if [ -f "$SHIM_CRD" ]; then
+  must_fail "kubeconform rejects a Shim with runtimeOptions (runtime-class-manager v$RUNTIME_CLASS_MANAGER_CHART_VERSION's field is containerdRuntimeOptions)" \
+    "additional properties 'runtimeOptions' not allowed" "Invalid: 1" -- "${KC[@]}" scripts/k8s/testdata/bad-shim.yaml
+else
+  KC_SHIM=(-skip Shim)
+  skip "Shim not validated against its CRD: ${SHIM_CRD#$ROOT/} is absent"
+fi
 for f in "$WORK"/rendered/*.yaml; do
-  # Shim (runtime.spinkube.dev): runtime-class-manager is not served by the Go module proxy, so
-  # no pinned schema can be generated for it; its fields are asserted below instead.
-  if out=$("${KC[@]}" -skip Shim "$f" 2>&1) && grep -q "Invalid: 0, Errors: 0" <<<"$out"; then
+  if out=$("${KC[@]}" "${KC_SHIM[@]}" "$f" 2>&1) && grep -q "Invalid: 0, Errors: 0" <<<"$out"; then
     ok "kubeconform $(basename "$f"): $(grep -o 'Summary.*' <<<"$out")"
   else ko "kubeconform $(basename "$f")"; printf '%s\n' "$out" | sed 's/^/        /'; fi
 done
@@ -384,6 +403,77 @@ for r in re.findall(r'resource "helm_release" "([^"]+)" \{(.*?)\n\}', main, re.S
         assert re.search(r'version\s*=\s*var\.', r[1]), f"helm_release {r[0]} is not pinned to a version"
         assert "repository" in r[1], f"helm_release {r[0]} has no repository"
 PY
+fi
+
+# ---------------------------------------------------------------------------------------------
+say "upstream charts (what terraform apply installs with install_platform = true, Terraform's values)"
+# results cmd...: each "ok: ", "FAIL: " or "skip: " line of the command's output is one result.
+results() {
+  local out rc=0 line n=0 last=
+  out=$("$@" 2>&1) || rc=$?
+  while IFS= read -r line; do
+    case $line in
+      "ok: "*) ok "${line#ok: }"; n=$((n + 1)) ;;
+      "FAIL: "*) ko "${line#FAIL: }"; n=$((n + 1)); last=FAIL ;;
+      "skip: "*) skip "${line#skip: }"; n=$((n + 1)) ;;
+      *) printf '        %s\n' "$line" ;;
+    esac
+  done <<<"$out"
+  if [ $rc -ne 0 ] && [ "$last" != FAIL ]; then ko "$* (exit $rc)"; fi
+  [ $n -gt 0 ] || [ $rc -ne 0 ] || ko "$* reported nothing"
+}
+# upstream_pass terraform-dir charts-dir out: Terraform's values (terraform console), helm
+# template of every release with them, the cross-chart assertions.
+upstream_pass() {
+  local tfdir=$1 charts=$2 out=$3
+  rm -rf "$out" && mkdir -p "$out"
+  TERRAFORM=$TF TF_CLI_CONFIG_FILE=$TOOLS/terraform-check.tfrc python3 scripts/k8s/tf_releases.py "$tfdir" > "$out/releases.json" || return 1
+  local a=("$out/releases.json" "$out" --upstream "$UPSTREAM" --charts "$charts")
+  local crds=(); for c in "${CRD_FILES[@]}"; do crds+=(--crd "$c"); done
+  python3 scripts/k8s/upstream_charts.py render "${a[@]}" --helm "$HELM" --kube-version "$KUBE_VERSION" --swagger "$SWAGGER" "${crds[@]}" \
+    && python3 scripts/k8s/upstream_charts.py check "${a[@]}"
+}
+UP=$WORK/upstream
+if ! stage upstream; then skip "upstream charts (K8S_CHECK_SKIP)"
+elif [ ! -d "$UPSTREAM" ]; then
+  skip "upstream charts: ${UPSTREAM#$ROOT/} is absent (the charts terraform/ installs, packaged from their pinned tags), not rendered"
+elif [ -z "$TF" ]; then ko "upstream charts: terraform (or tofu) not found (it evaluates the values it passes)"
+else
+  run "${UPSTREAM#$ROOT/}: every file matches its SHA256SUMS" sh -c "cd '$UPSTREAM' && sha256sum --quiet -c SHA256SUMS"
+  results upstream_pass "$WORK/tf" "$ROOT/charts" "$UP"
+  results python3 scripts/k8s/upstream_charts.py crds --upstream "$UPSTREAM" \
+    --compare "kube-prometheus-stack-$KUBE_PROMETHEUS_STACK_CHART_VERSION.tgz" '/crds/crds/crd-(servicemonitors|prometheusrules|podmonitors|prometheuses|alertmanagers)\.yaml$' \
+    "$(printf '%s\n' "${CRD_FILES[@]}" | grep /monitoring.coreos.com_ | paste -sd,)" \
+    --compare "runtime-class-manager-$RUNTIME_CLASS_MANAGER_CHART_VERSION.tgz" '/crds/.*\.yaml$' "$SHIM_CRD" \
+    --compare spin-operator.crds.yaml - "$(printf '%s\n' "${CRD_FILES[@]}" | grep /core.spinkube.dev_ | paste -sd,)"
+  # Every object our charts create with Terraform's values, and every upstream one, against the
+  # pinned schemas (cert-manager's Certificate and Issuer: its CRDs are not among them).
+  for f in "$UP"/kubeconform/*.yaml; do
+    if out=$("${KC[@]}" -skip Certificate,Issuer "$f" 2>&1) && grep -q "Invalid: 0, Errors: 0" <<<"$out"; then
+      ok "kubeconform $(basename "$f" .yaml) (Terraform's values): $(grep -o 'Summary.*' <<<"$out")"
+    else ko "kubeconform $(basename "$f" .yaml) (Terraform's values)"; printf '%s\n' "$out" | grep -v '^Summary' | sed 's/^/        /' | tail -20; fi
+  done
+  run "HPAs rendered with Terraform's values match the adapter rules Terraform passes" python3 scripts/k8s/lint_autoscaling.py \
+    --adapter-values "$UP/prometheus_adapter.values-0.yaml" --scrape-interval "$SCRAPE" --min-hpas 2 "$UP/gif_gateway.yaml" "$UP/gif_minio.yaml"
+  # The adapter end to end below runs on render_tftpl.py's rendering of the same template.
+  run "the adapter values the autoscaling lint and adapter e2e use are Terraform's templatefile() output" \
+    cmp "$WORK/adapter-values.yaml" "$UP/prometheus_adapter.values-0.yaml"
+  # Names derived from variables follow them (the chart defaults name the default namespaces).
+  other_namespaces() { TF_VAR_namespace=apps TF_VAR_monitoring_namespace=metrics upstream_pass "$@"; }
+  run "the same assertions hold with var.namespace = apps and var.monitoring_namespace = metrics" \
+    other_namespaces "$WORK/tf" "$ROOT/charts" "$WORK/upstream-namespaces"
+  # On a copy, as the docs check does: misspelt keys and a wrong value in what Terraform passes.
+  broken=$WORK/upstream-broken
+  rm -rf "$broken" && mkdir -p "$broken" && cp -r "$WORK/tf" "$broken/terraform" && cp -r charts "$broken/charts"
+  sed -i 's/enableOTLPReceiver:/enableOTLPReciever:/' "$broken/terraform/values/kube-prometheus-stack.yaml.tftpl"
+  sed -i 's/^metricsRelistInterval:/metricsRelistIntervall:/' "$broken/terraform/values/prometheus-adapter.yaml.tftpl"
+  sed -i 's/prometheus_port = 9090/prometheus_port = 9091/' "$broken/terraform/main.tf"
+  sed -i 's/^\(    runtimeClassName: \).*/\1wasmtime-spin/' "$broken/charts/gif-gateway/templates/spinkube.yaml"
+  must_fail "the upstream checks reject misspelt keys, a wrong port and a RuntimeClass the Shim does not make" \
+    "prometheus.prometheusSpec.enableOTLPReciever: no such key upstream" "enableOTLPReceiver: False" \
+    "metricsRelistIntervall: no such key upstream" "FAIL: prometheus-adapter queries http://kube-prometheus-stack-prometheus.monitoring.svc:9091" \
+    "FAIL: the Shim's RuntimeClass" -- \
+    upstream_pass "$broken/terraform" "$broken/charts" "$broken/out"
 fi
 
 # ---------------------------------------------------------------------------------------------

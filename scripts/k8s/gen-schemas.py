@@ -3,7 +3,8 @@
 
 * Kubernetes built-in kinds: api/openapi-spec/swagger.json of the k8s.io/kubernetes Go module.
 * Custom resources: the CRD YAML files shipped in pinned Go modules (spin-operator,
-  prometheus-operator); the openAPIV3Schema of every served version.
+  prometheus-operator) and runtime-class-manager's Shim CRD from ../shared/upstream-charts (the Go
+  module proxy does not serve that module); the openAPIV3Schema of every served version.
 
 Schemas are "standalone" (all $refs inlined) and "strict" (additionalProperties: false wherever an
 object lists its properties and does not declare otherwise), like the ones kubeconform publishes,

@@ -9,9 +9,11 @@
 #                cluster (prometheus-operator + Prometheus, prometheus-adapter with the project's
 #                rules, spin-operator and its RuntimeClass), here from the pinned modules
 #   5. apply     the project's own `terraform apply` (terraform/, install_platform = false)
-#   6. checks    e2e/tests/test_stack.py: seeder, private bucket, Prometheus targets, metrics APIs,
-#                HPA scale-out and scale-in under load, data intact, SpinApp, `terraform destroy`
-#   7. cleanup   always: the cluster is torn down (processes, mounts, namespaces, cgroups)
+#   6. checks    e2e/tests/ in file order: test_app_metrics.py (per-pod OTLP series, the app HPA,
+#                the dashboard), test_edge_cache.py, test_nodes.py (NetworkPolicies, spread, a
+#                drain under load), test_stack.py (seeder, private bucket, root password, metrics
+#                APIs, both HPAs, data intact, SpinApp, `terraform destroy`)
+#   then cleanup, always: the cluster is torn down (processes, mounts, namespaces, cgroups)
 #
 # Environment:
 #   SPIN_SHIM=/path/containerd-shim-spin-v2  run the app for real (see e2e/README.md); without it

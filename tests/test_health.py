@@ -1,12 +1,13 @@
 """The health check the chart's probes use (`/.well-known/gif-gateway/health`): answered from the
 settings alone, so a MinIO outage leaves the pods ready and clients get a quick 502 instead of a
 refused connection. Which keys it and Spin's own `/.well-known/spin/` paths take from the bucket."""
+import re
 import time
 
 import pytest
 import requests
 
-from conftest import BUCKET, GIF_KEY, app_env, start_app, stop, wait_until
+from conftest import BUCKET, GIF_KEY, ROOT, app_env, start_app, stop, wait_until
 
 HEALTH = "/.well-known/gif-gateway/health"
 
@@ -77,3 +78,13 @@ def test_health_is_500_while_a_setting_is_invalid(host, minio, app_credentials, 
         wait_until(lambda: f"Spin variable '{name}'" in app.logs(), 10, "the log to name the variable")
     finally:
         stop(app.proc)
+
+
+def test_the_charts_probes_use_the_components_health_check():
+    """The path is the component's (src/key.rs) and the probes' (the SpinApp template): one must
+    not move without the other, or every pod would go unready (or be probed on an object)."""
+    key = re.search(r'pub const HEALTH_KEY: &str = "([^"]+)";', (ROOT / "src" / "key.rs").read_text()).group(1)
+    assert "/" + key == HEALTH
+    template = (ROOT / "charts" / "gif-gateway" / "templates" / "spinapp.yaml").read_text()
+    checks = template.split("  checks:\n", 1)[1].split("\n  variables:", 1)[0]
+    assert re.findall(r"httpGet: \{path: (\S+)\}", checks) == [HEALTH, HEALTH], checks

@@ -51,7 +51,7 @@ pub const S3_TIMEOUT_MS: Variable = Variable {
 };
 
 /// Every variable the gateway reads.
-pub const VARIABLE_NAMES: [&str; 8] = [
+pub const VARIABLE_NAMES: [&str; 9] = [
     S3_ENDPOINT.name,
     S3_BUCKET.name,
     S3_REGION.name,
@@ -60,12 +60,19 @@ pub const VARIABLE_NAMES: [&str; 8] = [
     INDEX_OBJECT.name,
     S3_TIMEOUT_MS.name,
     EDGE_CACHE.name,
+    CORS_ALLOWED_ORIGINS.name,
 ];
 
 /// `off`, or `ttl=<duration> [max=<size>]`: see `cache::parse_settings`.
 pub const EDGE_CACHE: Variable = Variable {
     name: "edge_cache",
     default: Some("off"),
+};
+
+/// Empty (off), `*`, or a comma-separated list of origins: see `cors::parse`.
+pub const CORS_ALLOWED_ORIGINS: Variable = Variable {
+    name: "cors_allowed_origins",
+    default: Some(""),
 };
 
 // The endpoint rules (and which authority is sent and signed) are shared with the seeder.
@@ -151,6 +158,16 @@ pub fn edge_cache_from_lookup(
     })
 }
 
+/// Which origins' scripts may read the answers, `None` when CORS is off (one lookup).
+pub fn cors_from_lookup(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::cors::Cors>, ConfigError> {
+    crate::cors::parse(&get(&lookup, &CORS_ALLOWED_ORIGINS)?).map_err(|problem| ConfigError {
+        variable: CORS_ALLOWED_ORIGINS.name,
+        problem,
+    })
+}
+
 impl Config {
     /// Builds the configuration from a lookup that returns `None` for unset variables.
     /// Reads six variables; `index_object` is not among them.
@@ -184,6 +201,9 @@ pub struct Settings {
     pub index_object: Result<String, ConfigError>,
     /// The edge cache's settings, `None` when it is off.
     pub edge_cache: Result<Option<crate::cache::Settings>, ConfigError>,
+    /// Who may read cross-origin, `None` when CORS is off. It shapes every answer, so a bad
+    /// value fails every GET and HEAD.
+    pub cors: Result<Option<crate::cors::Cors>, ConfigError>,
 }
 
 impl Settings {
@@ -193,7 +213,20 @@ impl Settings {
             config: Config::from_lookup(&lookup),
             index_object: index_object_from_lookup(&lookup),
             edge_cache: edge_cache_from_lookup(&lookup),
+            cors: cors_from_lookup(&lookup),
         }
+    }
+
+    /// The first problem of any part, for the health check: a gateway that would answer some
+    /// route with 500 is not healthy, even if its page and its objects still work.
+    pub fn problem(&self) -> Option<&ConfigError> {
+        let parts = [
+            self.config.as_ref().err(),
+            self.index_object.as_ref().err(),
+            self.edge_cache.as_ref().err(),
+            self.cors.as_ref().err(),
+        ];
+        parts.into_iter().flatten().next()
     }
 }
 
@@ -302,6 +335,50 @@ mod tests {
         let bad_timeout = with(&[("s3_timeout_ms", "5")]);
         assert_eq!(bad_timeout.config.unwrap_err().variable, "s3_timeout_ms");
         assert!(bad_timeout.index_object.is_ok());
+    }
+
+    #[test]
+    fn cors_is_off_by_default_and_a_bad_list_names_the_variable() {
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars: HashMap<&str, &str> = REQUIRED.iter().copied().collect();
+            vars.extend(extra.iter().copied());
+            Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
+        };
+        let off = with(&[]);
+        assert_eq!(off.cors, Ok(None));
+        assert!(off.problem().is_none());
+        assert_eq!(
+            with(&[("cors_allowed_origins", "*")]).cors,
+            Ok(Some(crate::cors::Cors::Any))
+        );
+        let bad = with(&[("cors_allowed_origins", "https://a.example/")]);
+        let err = bad.cors.as_ref().unwrap_err();
+        assert_eq!(err.variable, "cors_allowed_origins");
+        assert!(err.to_string().contains("no trailing slash"), "{err}");
+        assert_eq!(bad.problem(), Some(err));
+        assert!(bad.config.is_ok() && bad.index_object.is_ok());
+    }
+
+    #[test]
+    fn health_sees_a_problem_in_any_part() {
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars: HashMap<&str, &str> = REQUIRED.iter().copied().collect();
+            vars.extend(extra.iter().copied());
+            Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
+        };
+        for (name, value) in [
+            ("s3_timeout_ms", "5"),
+            ("index_object", "../x.gif"),
+            ("edge_cache", "on"),
+            ("cors_allowed_origins", "example.com"),
+        ] {
+            assert_eq!(
+                with(&[(name, value)]).problem().map(|e| e.variable),
+                Some(name)
+            );
+        }
+        let missing = Settings::from_lookup(|_| None);
+        assert_eq!(missing.problem().map(|e| e.variable), Some("s3_endpoint"));
     }
 
     #[test]

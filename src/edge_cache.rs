@@ -17,7 +17,7 @@ use crate::cache::{self, Answer, Entry, Memo};
 use crate::config::Config;
 use crate::headers::{self, DeferredOutcome, HeaderList};
 use crate::instance::Instance;
-use crate::respond;
+use crate::respond::{self, Reply};
 use crate::upstream::{self, Upstream};
 
 /// Which way the cache answered, for the client and the tests: `hit`, `revalidated` or `miss`.
@@ -29,23 +29,23 @@ pub async fn serve(
     instance: &Instance,
     request_headers: &HeaderList,
     key: &str,
-    head_only: bool,
+    reply: &Reply,
 ) -> Option<Response> {
     let settings = match &instance.settings.edge_cache {
         Ok(Some(settings)) => settings,
         Ok(None) => return None,
-        Err(err) => return Some(respond::not_configured(err, head_only).await),
+        Err(err) => return Some(respond::not_configured(err, reply).await),
     };
     let store = instance.store.as_ref()?;
     let config = match &instance.settings.config {
         Ok(config) => config,
-        Err(err) => return Some(respond::not_configured(err, head_only).await),
+        Err(err) => return Some(respond::not_configured(err, reply).await),
     };
     let identity = cache::identity(&config.endpoint.url(""), &config.bucket, key);
     let slot = cache::slot_key(&identity, settings);
     let memo = instance.memo.borrow().get(&slot);
     if let Some(entry) = memo.filter(|e| e.identity == identity && e.is_fresh(now_ms(), settings)) {
-        return Some(answer(&entry, request_headers, head_only, "hit").await);
+        return Some(answer(&entry, request_headers, reply, "hit").await);
     }
     let cache = Slot {
         store,
@@ -65,10 +65,10 @@ pub async fn serve(
         Some(entry) if entry.is_fresh(now_ms(), settings) => {
             let entry = Rc::new(entry);
             cache.memo.borrow_mut().put(&slot, entry.clone());
-            Some(answer(&entry, request_headers, head_only, "hit").await)
+            Some(answer(&entry, request_headers, reply, "hit").await)
         }
-        Some(entry) => cache.revalidate(entry, request_headers, head_only).await,
-        None => cache.fill(&identity, request_headers, head_only).await,
+        Some(entry) => cache.revalidate(entry, request_headers, reply).await,
+        None => cache.fill(&identity, request_headers, reply).await,
     }
 }
 
@@ -100,13 +100,13 @@ impl Slot<'_> {
         &self,
         mut entry: Entry,
         request_headers: &HeaderList,
-        head_only: bool,
+        reply: &Reply,
     ) -> Option<Response> {
         let etag = entry.etag().unwrap_or_default().as_bytes().to_vec();
         let forwarded = vec![("if-none-match".into(), etag)];
         let upstream = match upstream::fetch(forwarded, self.config, self.key, false).await {
             Ok(upstream) => upstream,
-            Err(reason) => return Some(respond::upstream_unavailable(&reason, head_only).await),
+            Err(reason) => return Some(respond::upstream_unavailable(&reason, reply).await),
         };
         match upstream.status {
             304 => {
@@ -118,22 +118,22 @@ impl Slot<'_> {
                     // Now marked no-store or private: answer this once, keep nothing.
                     self.forget().await;
                 }
-                Some(answer(&entry, request_headers, head_only, "revalidated").await)
+                Some(answer(&entry, request_headers, reply, "revalidated").await)
             }
             200 => {
                 let response_headers = headers::response_headers(200, &upstream.headers, self.key);
                 if !cache::cacheable(200, &response_headers) {
                     // Changed into something the cache does not keep: forget it, relay it.
                     self.forget().await;
-                    return Some(respond::relay(upstream, self.key, head_only).await);
+                    return Some(respond::relay(upstream, self.key, reply).await);
                 }
                 Some(
                     match read_entry(upstream, &entry.identity, response_headers).await {
                         Some(fresh) => {
                             self.keep(&fresh).await;
-                            answer(&fresh, request_headers, head_only, "miss").await
+                            answer(&fresh, request_headers, reply, "miss").await
                         }
-                        None => respond::text(502, "object store error\n", &[], head_only).await,
+                        None => respond::text(502, "object store error\n", &[], reply).await,
                     },
                 )
             }
@@ -143,7 +143,7 @@ impl Slot<'_> {
                 if matches!(status, 403 | 404) {
                     self.forget().await;
                 }
-                Some(respond::relay(upstream, self.key, head_only).await)
+                Some(respond::relay(upstream, self.key, reply).await)
             }
         }
     }
@@ -152,28 +152,28 @@ impl Slot<'_> {
         &self,
         identity: &str,
         request_headers: &HeaderList,
-        head_only: bool,
+        reply: &Reply,
     ) -> Option<Response> {
         let (forwarded, if_range) = headers::plan_request_headers(request_headers);
-        if head_only || !forwarded.is_empty() || if_range.is_some() {
+        if reply.head_only || !forwarded.is_empty() || if_range.is_some() {
             return None;
         }
         let upstream = match upstream::fetch(Vec::new(), self.config, self.key, false).await {
             Ok(upstream) => upstream,
-            Err(reason) => return Some(respond::upstream_unavailable(&reason, head_only).await),
+            Err(reason) => return Some(respond::upstream_unavailable(&reason, reply).await),
         };
         let response_headers =
             headers::response_headers(upstream.status, &upstream.headers, self.key);
         if !cache::cacheable(upstream.status, &response_headers) {
-            return Some(respond::relay(upstream, self.key, head_only).await);
+            return Some(respond::relay(upstream, self.key, reply).await);
         }
         Some(
             match read_entry(upstream, identity, response_headers).await {
                 Some(entry) => {
                     self.keep(&entry).await;
-                    answer(&entry, request_headers, head_only, "miss").await
+                    answer(&entry, request_headers, reply, "miss").await
                 }
-                None => respond::text(502, "object store error\n", &[], head_only).await,
+                None => respond::text(502, "object store error\n", &[], reply).await,
             },
         )
     }
@@ -203,7 +203,7 @@ async fn read_entry(
 async fn answer(
     entry: &Entry,
     request_headers: &HeaderList,
-    head_only: bool,
+    reply: &Reply,
     state: &str,
 ) -> Response {
     let with_state = |list: &HeaderList| {
@@ -212,16 +212,18 @@ async fn answer(
         list
     };
     let body = |bytes: &[u8]| {
-        if head_only {
+        if reply.head_only {
             Vec::new()
         } else {
             bytes.to_vec()
         }
     };
     match cache::answer(entry, request_headers) {
-        Answer::NotModified(list) => respond::complete(304, &with_state(&list), Vec::new()).await,
+        Answer::NotModified(list) => {
+            respond::complete(304, &with_state(&list), Vec::new(), reply).await
+        }
         Answer::Body(DeferredOutcome::Full) => {
-            respond::complete(200, &with_state(&entry.headers), body(&entry.body)).await
+            respond::complete(200, &with_state(&entry.headers), body(&entry.body), reply).await
         }
         Answer::Body(DeferredOutcome::Partial {
             first,
@@ -229,10 +231,10 @@ async fn answer(
             headers,
         }) => {
             let part = &entry.body[first as usize..=last as usize];
-            respond::complete(206, &with_state(&headers), body(part)).await
+            respond::complete(206, &with_state(&headers), body(part), reply).await
         }
         Answer::Body(DeferredOutcome::Unsatisfiable { content_range }) => {
-            respond::range_not_satisfiable(Some(content_range), &[(STATE_HEADER, state)], head_only)
+            respond::range_not_satisfiable(Some(content_range), &[(STATE_HEADER, state)], reply)
                 .await
         }
     }

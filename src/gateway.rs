@@ -4,56 +4,100 @@
 use spin_sdk::http::{HeaderMap, Method, Request};
 use spin_sdk::wasip3::http::types::Response;
 
-use crate::headers::HeaderList;
+use crate::headers::{HeaderList, NOSNIFF};
 use crate::key::{self, Route};
-use crate::{edge_cache, instance, page, respond, upstream};
+use crate::respond::{self, Reply};
+use crate::{edge_cache, instance, page, upstream};
 
 pub async fn serve(request: Request) -> Response {
+    // Read before the method check: a preflight's answer depends on `cors_allowed_origins`.
+    let instance = instance::get().await;
+    let settings = &instance.settings;
+    let request_headers = header_list(request.headers());
+    // Not `HeaderMap::get`, which would link http's table of standard headers (the size budget).
+    let header = |name: &str| {
+        let found = request_headers.iter().find(|(n, _)| n == name);
+        found.and_then(|(_, v)| std::str::from_utf8(v).ok())
+    };
+    let origin = header("origin");
     let head_only = match *request.method() {
         Method::GET => false,
         Method::HEAD => true,
-        _ => {
-            return respond::text(
-                405,
-                "method not allowed\n",
-                &[("allow", "GET, HEAD")],
-                false,
-            )
-            .await
+        ref method => {
+            let preflight = match (&settings.cors, header("access-control-request-method")) {
+                (Ok(Some(cors)), Some(wanted)) if *method == Method::OPTIONS => {
+                    cors.preflight_headers(origin, wanted)
+                }
+                _ => None,
+            };
+            return other_method(preflight).await;
         }
     };
+    let (extra, cors_problem) = match &settings.cors {
+        Ok(Some(cors)) => (cors.response_headers(origin), None),
+        Ok(None) => (Vec::new(), None),
+        Err(err) => (Vec::new(), Some(err)),
+    };
+    let reply = Reply { head_only, extra };
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
     let route = match key::route(path) {
         Ok(route) => route,
-        Err(err) => {
-            return respond::text(400, &format!("{}\n", err.message()), &[], head_only).await
-        }
+        Err(err) => return respond::text(400, &format!("{}\n", err.message()), &[], &reply).await,
     };
-    let instance = instance::get().await;
-    let settings = &instance.settings;
+    // The health check is every setting parsed, from the settings alone and never MinIO: a MinIO
+    // outage must leave the pods ready, so that clients get a quick 502, not a refused connection.
+    let health = matches!(route, Route::Health);
+    if let Some(err) = cors_problem.or(settings.problem().filter(|_| health)) {
+        return respond::not_configured(err, &reply).await;
+    }
     match route {
+        Route::Health => respond::text(200, "ok\n", &[], &reply).await,
         Route::Index => match &settings.index_object {
             Ok(index_object) => {
                 let html = page::index_html(index_object);
-                respond::bytes(200, &page::PAGE_HEADERS, html.as_bytes(), head_only).await
+                respond::bytes(200, &page::PAGE_HEADERS, html.as_bytes(), &reply).await
             }
-            Err(err) => respond::not_configured(err, head_only).await,
+            Err(err) => respond::not_configured(err, &reply).await,
         },
         Route::Object(key) => {
-            let request_headers = header_list(request.headers());
             if let Some(response) =
-                edge_cache::serve(&instance, &request_headers, &key, head_only).await
+                edge_cache::serve(&instance, &request_headers, &key, &reply).await
             {
                 return response;
             }
             let config = match &settings.config {
                 Ok(config) => config,
-                Err(err) => return respond::not_configured(err, head_only).await,
+                Err(err) => return respond::not_configured(err, &reply).await,
             };
             match upstream::fetch_object(&request_headers, config, &key, head_only).await {
-                Ok(upstream) => respond::relay(upstream, &key, head_only).await,
-                Err(reason) => respond::upstream_unavailable(&reason, head_only).await,
+                Ok(upstream) => respond::relay(upstream, &key, &reply).await,
+                Err(reason) => respond::upstream_unavailable(&reason, &reply).await,
             }
+        }
+    }
+}
+
+/// Any method but GET and HEAD. A CORS preflight the settings allow gets its 204 here, never
+/// from MinIO; every other one (an origin or a method not allowed, CORS off or misconfigured)
+/// gets the 405 any other method gets, without CORS headers.
+async fn other_method(preflight: Option<HeaderList>) -> Response {
+    let plain = Reply {
+        head_only: false,
+        extra: Vec::new(),
+    };
+    match preflight {
+        Some(mut list) => {
+            list.push((NOSNIFF.0.into(), NOSNIFF.1.into()));
+            respond::complete(204, &list, Vec::new(), &plain).await
+        }
+        None => {
+            respond::text(
+                405,
+                "method not allowed\n",
+                &[("allow", "GET, HEAD")],
+                &plain,
+            )
+            .await
         }
     }
 }

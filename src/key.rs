@@ -7,9 +7,18 @@
 pub enum Route {
     /// `/`: the page that shows the configured object.
     Index,
+    /// [`HEALTH_KEY`]: the probes' answer, from the settings alone.
+    Health,
     /// Any other path: an object key, decoded and validated.
     Object(String),
 }
+
+/// The key the health check takes from the bucket's key space: compared after decoding, so no
+/// escape reaches an object of that name. Under `/.well-known/` (RFC 8615, paths reserved for
+/// site metadata), where an object is unlikely; not under `/.well-known/spin/`, which Spin
+/// answers itself (the whole prefix, `health` and `info` and a 404 for the rest) without
+/// instantiating the component, so it would prove nothing about the gateway.
+pub const HEALTH_KEY: &str = ".well-known/gif-gateway/health";
 
 /// Why a path is not a valid object key. Each maps to a 400 with [`KeyError::message`]. The
 /// escapes and UTF-8 are this URL's business; what a key may be is S3's (`s3_request`), shared
@@ -42,6 +51,9 @@ pub fn route(path_with_query: &str) -> Result<Route, KeyError> {
     let raw = path.strip_prefix('/').unwrap_or(path);
     let key = String::from_utf8(percent_decode(raw)?).map_err(|_| KeyError::NotUtf8)?;
     validate_key(&key)?;
+    if key == HEALTH_KEY {
+        return Ok(Route::Health);
+    }
     Ok(Route::Object(key))
 }
 
@@ -95,7 +107,26 @@ mod tests {
     fn object(path: &str) -> Result<String, KeyError> {
         match route(path)? {
             Route::Object(key) => Ok(key),
-            Route::Index => panic!("{path} routed to the index"),
+            other => panic!("{path} routed to {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_health_key_is_shadowed_however_it_is_written() {
+        for path in [
+            "/.well-known/gif-gateway/health",
+            "/.well-known/gif-gateway/health?x=1",
+            "/%2Ewell-known/gif-gateway/%68ealth",
+        ] {
+            assert_eq!(route(path), Ok(Route::Health), "{path}");
+        }
+        for path in [
+            "/.well-known/gif-gateway/health/x",
+            "/.well-known/gif-gateway/Health",
+            "/.well-known/spin/health",
+            "/well-known/gif-gateway/health",
+        ] {
+            assert!(matches!(route(path), Ok(Route::Object(_))), "{path}");
         }
     }
 

@@ -6,11 +6,13 @@
 //! itself. The modules below (and the shared `s3-request` crate, which encodes keys and signs
 //! requests) hold the pure logic and have native unit tests. The wasi:http glue is `gateway`
 //! (routing), `upstream` (the call to MinIO), `respond` (the answers) and `edge_cache`; `instance`
-//! keeps what a component instance reads once for all the requests it serves.
+//! keeps what a component instance reads once for all the requests it serves. Besides objects,
+//! the component answers the health check (`key::HEALTH_KEY`) and CORS preflights (`cors`) itself.
 
 pub mod body;
 pub mod cache;
 pub mod config;
+pub mod cors;
 pub mod headers;
 pub mod key;
 pub mod page;

@@ -10,44 +10,52 @@ use crate::config::ConfigError;
 use crate::headers::{self, HeaderList, Outcome};
 use crate::upstream::{self, Body, Upstream};
 
+/// How one request is answered, whichever answer it gets: without a body for HEAD, and with the
+/// headers its Origin earns (`cors`). They are added to the answer here, when it is made, and
+/// never to an edge-cache entry, so one origin's headers cannot reach another's request.
+pub struct Reply {
+    pub head_only: bool,
+    pub extra: HeaderList,
+}
+
 /// Turns MinIO's answer into the client's: pass-through with the allowed headers, 416 with its
 /// Content-Range, or one of the gateway's short texts.
-pub async fn relay(upstream: Upstream, key: &str, head_only: bool) -> Response {
+pub async fn relay(upstream: Upstream, key: &str, reply: &Reply) -> Response {
     let status = upstream.status;
     match headers::classify(status) {
         Outcome::PassThrough => {
             let headers = headers::response_headers(status, &upstream.headers, key);
-            object(upstream, status, headers, head_only).await
+            object(upstream, status, headers, reply).await
         }
         Outcome::RangeNotSatisfiable => {
             let error = upstream::read_error_body(upstream).await;
-            range_not_satisfiable(headers::unsatisfied_content_range(&error), &[], head_only).await
+            range_not_satisfiable(headers::unsatisfied_content_range(&error), &[], reply).await
         }
         outcome => {
             let error = upstream::read_error_body(upstream).await;
             let code = s3_request::error_token(&error, "Code").unwrap_or("-");
             eprintln!("gif-gateway: object store answered {status} ({code})");
             match outcome {
-                Outcome::NotFound => text(404, "not found\n", &[], head_only).await,
-                Outcome::BadRequest => text(400, "invalid object key\n", &[], head_only).await,
-                _ => text(502, "object store error\n", &[], head_only).await,
+                Outcome::NotFound => text(404, "not found\n", &[], reply).await,
+                Outcome::BadRequest => text(400, "invalid object key\n", &[], reply).await,
+                _ => text(502, "object store error\n", &[], reply).await,
             }
         }
     }
 }
 
 /// An object's body: held whole when small (see `body`), streamed by the host when large.
-async fn object(upstream: Upstream, status: u16, headers: HeaderList, head_only: bool) -> Response {
+async fn object(upstream: Upstream, status: u16, headers: HeaderList, reply: &Reply) -> Response {
     let length = body::content_length(&headers);
-    match body::plan(length, !head_only && headers::status_has_body(status)) {
-        BodyPlan::Empty => complete(status, &headers, Vec::new()).await,
+    match body::plan(length, !reply.head_only && headers::status_has_body(status)) {
+        BodyPlan::Empty => complete(status, &headers, Vec::new(), reply).await,
         BodyPlan::Complete(length) => {
             match upstream::read_exactly(&mut upstream.body(), length).await {
-                Ok(bytes) => complete(status, &headers, bytes).await,
+                Ok(bytes) => complete(status, &headers, bytes, reply).await,
                 Err(reason) => {
                     // Nothing has been sent yet, so the client can still get a clean error.
                     eprintln!("gif-gateway: reading the object failed: {reason}");
-                    text(502, "object store error\n", &[], head_only).await
+                    text(502, "object store error\n", &[], reply).await
                 }
             }
         }
@@ -56,18 +64,29 @@ async fn object(upstream: Upstream, status: u16, headers: HeaderList, head_only:
             // component never touches the bytes. A transfer MinIO breaks off ends short of its
             // Content-Length, so the client sees an aborted response, not a short file.
             let Body { contents, trailers } = upstream.body();
-            build(status, &headers, Some(contents), trailers)
+            build(status, &headers, &reply.extra, Some(contents), trailers)
         }
     }
 }
 
 /// A response whose body is all in memory (empty for HEAD, 304 and the like).
-pub async fn complete(status: u16, headers: &[(String, Vec<u8>)], bytes: Vec<u8>) -> Response {
+pub async fn complete(
+    status: u16,
+    headers: &[(String, Vec<u8>)],
+    bytes: Vec<u8>,
+    reply: &Reply,
+) -> Response {
     if bytes.is_empty() {
-        return build(status, headers, None, upstream::no_trailers());
+        return build(status, headers, &reply.extra, None, upstream::no_trailers());
     }
     let (mut writer, contents) = wit_stream::new::<u8>();
-    let response = build(status, headers, Some(contents), upstream::no_trailers());
+    let response = build(
+        status,
+        headers,
+        &reply.extra,
+        Some(contents),
+        upstream::no_trailers(),
+    );
     wit_bindgen::spawn(async move {
         let _ = writer.write_all(bytes).await;
     });
@@ -80,10 +99,16 @@ pub async fn complete(status: u16, headers: &[(String, Vec<u8>)], bytes: Vec<u8>
 fn build(
     status: u16,
     headers: &[(String, Vec<u8>)],
+    extra: &[(String, Vec<u8>)],
     contents: Option<StreamReader<u8>>,
     trailers: FutureReader<Result<Option<Trailers>, ErrorCode>>,
 ) -> Response {
-    let fields = Fields::from_list(headers).unwrap_or_else(|err| {
+    let fields = if extra.is_empty() {
+        Fields::from_list(headers)
+    } else {
+        Fields::from_list(&[headers, extra].concat())
+    };
+    let fields = fields.unwrap_or_else(|err| {
         eprintln!("gif-gateway: dropping response headers the host refused: {err:?}");
         Fields::new()
     });
@@ -95,39 +120,39 @@ fn build(
 pub async fn range_not_satisfiable(
     content_range: Option<String>,
     extra: &[(&str, &str)],
-    head_only: bool,
+    reply: &Reply,
 ) -> Response {
     let mut list: Vec<(&str, &str)> = content_range
         .iter()
         .map(|v| ("content-range", v.as_str()))
         .collect();
     list.extend_from_slice(extra);
-    text(416, "range not satisfiable\n", &list, head_only).await
+    text(416, "range not satisfiable\n", &list, reply).await
 }
 
-pub async fn not_configured(err: &ConfigError, head_only: bool) -> Response {
+pub async fn not_configured(err: &ConfigError, reply: &Reply) -> Response {
     eprintln!("gif-gateway: configuration error: {err}");
-    text(500, "gateway is not configured\n", &[], head_only).await
+    text(500, "gateway is not configured\n", &[], reply).await
 }
 
-pub async fn upstream_unavailable(reason: &str, head_only: bool) -> Response {
+pub async fn upstream_unavailable(reason: &str, reply: &Reply) -> Response {
     eprintln!("gif-gateway: object store request failed: {reason}");
-    text(502, "object store unavailable\n", &[], head_only).await
+    text(502, "object store unavailable\n", &[], reply).await
 }
 
 /// One of the gateway's own short plain-text answers.
-pub async fn text(status: u16, text: &str, extra: &[(&str, &str)], head_only: bool) -> Response {
+pub async fn text(status: u16, text: &str, extra: &[(&str, &str)], reply: &Reply) -> Response {
     let mut list = vec![
         ("content-type", "text/plain; charset=utf-8"),
         headers::NOSNIFF,
         ("cache-control", "no-store"),
     ];
     list.extend_from_slice(extra);
-    bytes(status, &list, text.as_bytes(), head_only).await
+    bytes(status, &list, text.as_bytes(), reply).await
 }
 
 /// A fixed set of headers and a body the gateway made, with its Content-Length.
-pub async fn bytes(status: u16, fixed: &[(&str, &str)], body: &[u8], head_only: bool) -> Response {
+pub async fn bytes(status: u16, fixed: &[(&str, &str)], body: &[u8], reply: &Reply) -> Response {
     let mut list: HeaderList = fixed
         .iter()
         .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
@@ -136,7 +161,12 @@ pub async fn bytes(status: u16, fixed: &[(&str, &str)], body: &[u8], head_only: 
     complete(
         status,
         &list,
-        if head_only { Vec::new() } else { body.to_vec() },
+        if reply.head_only {
+            Vec::new()
+        } else {
+            body.to_vec()
+        },
+        reply,
     )
     .await
 }

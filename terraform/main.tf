@@ -281,6 +281,7 @@ resource "helm_release" "gif_gateway" {
     prometheusRule = {
       replicaJob = local.minio_replica_service
     }
+    cors = { allowedOrigins = var.gateway_cors_allowed_origins }
     networkPolicy = {
       s3 = {
         to = [{ podSelector = { matchLabels = {

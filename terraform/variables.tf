@@ -296,6 +296,18 @@ variable "app_hpa" {
   }
 }
 
+variable "gateway_cors_allowed_origins" {
+  description = "Origins whose scripts may GET and HEAD the gateway's objects (CORS): empty (off), \"*\", or comma-separated origins such as \"https://a.example,http://localhost:8080\" (scheme://host[:port], no path or trailing slash). Never with credentials. The chart's cors.allowedOrigins, the component's cors_allowed_origins."
+  type        = string
+  default     = ""
+
+  # The component refuses a bad value too, but only at request time, with every GET a 500.
+  validation {
+    condition     = can(regex("^ *(|\\*|https?://[A-Za-z0-9.:\\[\\]-]+( *, *https?://[A-Za-z0-9.:\\[\\]-]+)*) *$", var.gateway_cors_allowed_origins))
+    error_message = "gateway_cors_allowed_origins must be empty, \"*\", or comma-separated scheme://host[:port] origins (http or https, no path or trailing slash)."
+  }
+}
+
 variable "minio_network_policy_extra_from" {
   description = "More NetworkPolicy peers (e.g. [{ ipBlock = { cidr = \"192.0.2.10/32\" } }]) allowed to MinIO's S3 port besides the gateway, the seeder, the replicas and Prometheus."
   type        = list(any)

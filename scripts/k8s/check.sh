@@ -129,6 +129,8 @@ must_fail "gif-gateway: min > max replicas is refused" "minReplicas" -- \
   "$HELM" template x charts/gif-gateway --set autoscaling.minReplicas=9
 must_fail "gif-gateway: a shim version without its checksums is refused" "no checksums for spinkube.shim.version v0.0.1" -- \
   "$HELM" template x charts/gif-gateway --set spinkube.shim.create=true --set spinkube.shim.version=v0.0.1
+must_fail "gif-gateway: a CORS origin with a trailing slash is refused" "/cors/allowedOrigins" -- \
+  "$HELM" template x charts/gif-gateway --set cors.allowedOrigins=https://a.example/
 must_fail "gif-gateway: a malformed shim checksum is refused" "/spinkube/shim/sha256/v0.25.1/x86_64" -- \
   "$HELM" template x charts/gif-gateway --set spinkube.shim.create=true --set 'spinkube.shim.sha256.v0\.25\.1.x86_64=1755fbeb'
 # NOTES.txt prints commands only for objects the release has. helm template leaves NOTES.txt out

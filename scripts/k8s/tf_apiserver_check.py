@@ -138,6 +138,8 @@ def check_validations(args):
          "no checksums for containerd_shim_spin_version v0.0.1"),
         ("a malformed shim checksum", {"containerd_shim_spin_sha256": {"v0.25.1": {"x86_64": "1755fbeb"}}}, None,
          "each checksum 64 lowercase hex digits"),
+        ("a CORS origin with a path", {"gateway_cors_allowed_origins": "https://a.example/path"}, None,
+         "gateway_cors_allowed_origins must be empty"),
         ("a spin-operator version without a CRD checksum", {"spin_operator_version": "0.0.1"}, None,
          "no checksum (64 lowercase hex digits) for spin_operator_version 0.0.1"),
     ]

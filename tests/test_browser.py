@@ -1,5 +1,6 @@
 """A person opening `/` in a real browser sees the animated GIF, and a script on another origin
 may fetch it only when `cors_allowed_origins` lets it."""
+import contextlib
 import http.server
 import shutil
 import tempfile
@@ -12,7 +13,9 @@ from conftest import GIF, GIF_KEY, app_env, free_port, start_app, stop
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def test_index_page_renders_the_gif_in_chromium(app):
+@contextlib.contextmanager
+def chromium_page():
+    """A new page in a headless Chromium with a throwaway profile and no background traffic."""
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
         browser = pw.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True,
@@ -20,18 +23,22 @@ def test_index_page_renders_the_gif_in_chromium(app):
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )
         try:
-            page = browser.new_page()
-            errors = []
-            page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-            response = page.goto(app.url + "/", wait_until="load")
-            assert response.status == 200
-            page.wait_for_function("document.getElementById('gif').complete", timeout=10_000)
-            width, height = page.evaluate("[document.getElementById('gif').naturalWidth, document.getElementById('gif').naturalHeight]")
-            assert width > 0 and height > 0
-            assert (width, height) == (240, 240)
-            assert not errors, errors
+            yield browser.new_page()
         finally:
             browser.close()
+
+
+def test_index_page_renders_the_gif_in_chromium(app):
+    with chromium_page() as page:
+        errors = []
+        page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+        response = page.goto(app.url + "/", wait_until="load")
+        assert response.status == 200
+        page.wait_for_function("document.getElementById('gif').complete", timeout=10_000)
+        width, height = page.evaluate("[document.getElementById('gif').naturalWidth, document.getElementById('gif').naturalHeight]")
+        assert width > 0 and height > 0
+        assert (width, height) == (240, 240)
+        assert not errors, errors
 
 
 def test_a_script_on_an_allowed_origin_can_fetch_objects_and_others_cannot(host, minio, app_credentials, tmp_path):
@@ -64,22 +71,13 @@ def test_a_script_on_an_allowed_origin_can_fetch_objects_and_others_cannot(host,
         } catch (e) { return ["refused", String(e)]; }
     }"""
     try:
-        with tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
-            browser = pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-            )
-            try:
-                page = browser.new_page()
-                page.goto(allowed + "/", wait_until="load")
-                got = page.evaluate(script, f"{app.url}/{GIF_KEY}")
-                assert got == [206, True, f"bytes 0-9/{GIF.stat().st_size}", 10], got
-                page.goto(other + "/", wait_until="load")
-                got = page.evaluate(script, f"{app.url}/{GIF_KEY}")
-                assert got[0] == "refused", got
-            finally:
-                browser.close()
+        with chromium_page() as page:
+            page.goto(allowed + "/", wait_until="load")
+            got = page.evaluate(script, f"{app.url}/{GIF_KEY}")
+            assert got == [206, True, f"bytes 0-9/{GIF.stat().st_size}", 10], got
+            page.goto(other + "/", wait_until="load")
+            got = page.evaluate(script, f"{app.url}/{GIF_KEY}")
+            assert got[0] == "refused", got
     finally:
         stop(app.proc)
         for server in servers:

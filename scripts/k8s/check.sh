@@ -381,6 +381,10 @@ PY
     if [ "$n" -lt 10 ] && ! grep -q '^  FAIL  ' <<<"$tfapi_out"; then
       ko "terraform against a real kube-apiserver did not run its checks"; printf '%s\n' "$tfapi_out" | tail -20 | sed 's/^/        /'
     fi
+    # Its API server and etcd are gone afterwards (a leftover kept running after CI, holding
+    # whatever file descriptors the caller had open).
+    if pgrep -f -- "$WORK/tf-apiserver/" >/dev/null; then ko "terraform against a real kube-apiserver left processes running: $(pgrep -af -- "$WORK/tf-apiserver/" | cut -c1-120)"
+    else ok "terraform against a real kube-apiserver stopped its API server and etcd"; fi
   else skip "terraform against a real kube-apiserver (K8S_CHECK_SKIP)"; fi
   # The same check must catch a reference to a variable that does not exist.
   cp -r "$WORK/tf" "$WORK/tf-broken" && printf 'output "broken" { value = var.does_not_exist }\n' >> "$WORK/tf-broken/outputs.tf"

@@ -22,5 +22,6 @@ trap 'e2e/apiserver.sh stop >/dev/null 2>&1' EXIT
 KUBECONFIG=$(e2e/apiserver.sh start 2>/dev/null)
 # The CRD bases at the pinned tag, concatenated as spin-operator's Makefile builds the release asset.
 CRD_DIR=$(go env GOMODCACHE)/$SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION/config/crd/bases
-exec python3 scripts/k8s/tf_apiserver_check.py --work "$WORK" --terraform "$TF" --tfrc "$TFRC" \
+# Not exec: the EXIT trap above must still stop the API server and its etcd.
+python3 scripts/k8s/tf_apiserver_check.py --work "$WORK" --terraform "$TF" --tfrc "$TFRC" \
   --kubeconfig "$KUBECONFIG" --kubectl "$KUBECTL" --crd-dir "$CRD_DIR"

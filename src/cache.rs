@@ -8,7 +8,7 @@
 //! consistent across concurrent instances, and a collision only evicts. Every entry carries the
 //! full identity and is served only to a request with the same identity: keys never mix.
 
-use crate::headers::{self, DeferredOutcome, HeaderList};
+use crate::headers::{self, value as header, DeferredOutcome, HeaderList};
 
 /// Larger objects are not cached (and Spin's key-value API documents values up to 1 MB).
 pub const MAX_OBJECT_BYTES: u64 = 1_000_000;
@@ -237,12 +237,6 @@ fn take_bytes<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
     take(rest, len)
 }
 
-fn header<'a>(list: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a str> {
-    list.iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| std::str::from_utf8(v).ok())
-}
-
 /// Whether a 200 from MinIO may be stored: small enough, with a validator to revalidate it by,
 /// and not marked for private caches only or not to be stored at all.
 pub fn cacheable(status: u16, response_headers: &[(String, Vec<u8>)]) -> bool {
@@ -369,12 +363,7 @@ pub fn http_date(value: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
-    fn list(pairs: &[(&str, &str)]) -> HeaderList {
-        pairs
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-            .collect()
-    }
+    use crate::headers::list;
 
     fn entry(body: &[u8]) -> Entry {
         Entry {

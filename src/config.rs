@@ -312,13 +312,15 @@ mod tests {
         );
     }
 
+    /// The settings with the required variables and these.
+    fn with(extra: &[(&'static str, &'static str)]) -> Settings {
+        let mut vars: HashMap<&str, &str> = REQUIRED.iter().copied().collect();
+        vars.extend(extra.iter().copied());
+        Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
+    }
+
     #[test]
     fn settings_check_each_part_on_its_own() {
-        let with = |extra: &[(&'static str, &'static str)]| {
-            let mut vars: HashMap<&str, &str> = REQUIRED.iter().copied().collect();
-            vars.extend(extra.iter().copied());
-            Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
-        };
         let all = with(&[]);
         assert!(all.config.is_ok());
         assert_eq!(all.index_object.unwrap(), "animation.gif");
@@ -339,11 +341,6 @@ mod tests {
 
     #[test]
     fn cors_is_off_by_default_and_a_bad_list_names_the_variable() {
-        let with = |extra: &[(&'static str, &'static str)]| {
-            let mut vars: HashMap<&str, &str> = REQUIRED.iter().copied().collect();
-            vars.extend(extra.iter().copied());
-            Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
-        };
         let off = with(&[]);
         assert_eq!(off.cors, Ok(None));
         assert!(off.problem().is_none());
@@ -361,11 +358,6 @@ mod tests {
 
     #[test]
     fn health_sees_a_problem_in_any_part() {
-        let with = |extra: &[(&'static str, &'static str)]| {
-            let mut vars: HashMap<&str, &str> = REQUIRED.iter().copied().collect();
-            vars.extend(extra.iter().copied());
-            Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
-        };
         for (name, value) in [
             ("s3_timeout_ms", "5"),
             ("index_object", "../x.gif"),

@@ -7,7 +7,7 @@
 //! logins of its own, so credentials would only let another origin's script send the user's
 //! cookies along for nothing, and `*` with credentials is the mistake s3www makes by default.
 
-use crate::headers::HeaderList;
+use crate::headers::{self, HeaderList};
 
 /// Who may read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,7 +112,7 @@ impl Cors {
             list.push(("access-control-allow-origin", allowed));
             list.push(("access-control-expose-headers", EXPOSE_HEADERS));
         }
-        owned(&list)
+        headers::list(&list)
     }
 
     /// The headers of a preflight's 204, or `None` when it is refused: an origin not allowed,
@@ -131,14 +131,8 @@ impl Cors {
         if matches!(self, Cors::Origins(_)) {
             list.push(("vary", "Origin"));
         }
-        Some(owned(&list))
+        Some(headers::list(&list))
     }
-}
-
-fn owned(list: &[(&str, &str)]) -> HeaderList {
-    list.iter()
-        .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-        .collect()
 }
 
 #[cfg(test)]
@@ -241,7 +235,7 @@ mod tests {
             None,
         ] {
             let list = cors.response_headers(other);
-            assert_eq!(list, owned(&[("vary", "Origin")]), "{other:?}");
+            assert_eq!(list, headers::list(&[("vary", "Origin")]), "{other:?}");
         }
     }
 

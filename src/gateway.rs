@@ -4,7 +4,7 @@
 use spin_sdk::http::{HeaderMap, Method, Request};
 use spin_sdk::wasip3::http::types::Response;
 
-use crate::headers::{HeaderList, NOSNIFF};
+use crate::headers::{self, HeaderList, NOSNIFF};
 use crate::key::{self, Route};
 use crate::respond::{self, Reply};
 use crate::{edge_cache, instance, page, upstream};
@@ -14,11 +14,7 @@ pub async fn serve(request: Request) -> Response {
     let instance = instance::get().await;
     let settings = &instance.settings;
     let request_headers = header_list(request.headers());
-    // Not `HeaderMap::get`, which would link http's table of standard headers (the size budget).
-    let header = |name: &str| {
-        let found = request_headers.iter().find(|(n, _)| n == name);
-        found.and_then(|(_, v)| std::str::from_utf8(v).ok())
-    };
+    let header = |name: &str| headers::value(&request_headers, name);
     let origin = header("origin");
     let head_only = match *request.method() {
         Method::GET => false,

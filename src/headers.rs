@@ -31,6 +31,22 @@ pub const OBJECT_CSP: (&str, &str) = (
 
 pub type HeaderList = Vec<(String, Vec<u8>)>;
 
+/// A header list from name/value pairs.
+pub fn list(pairs: &[(&str, &str)]) -> HeaderList {
+    pairs
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+        .collect()
+}
+
+/// The first value of a header (names compared case-insensitively), if it is UTF-8. A plain
+/// scan, not `HeaderMap::get`, which would link http's table of standard headers (the size budget).
+pub fn value<'a>(list: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a str> {
+    list.iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+}
+
 /// What the gateway does with an upstream status.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum Outcome {
@@ -322,13 +338,6 @@ pub fn unsatisfied_content_range(error_body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn list(pairs: &[(&str, &str)]) -> HeaderList {
-        pairs
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-            .collect()
-    }
 
     fn get<'a>(headers: &'a HeaderList, name: &str) -> Option<&'a str> {
         headers

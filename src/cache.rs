@@ -21,6 +21,9 @@ pub struct Settings {
     pub ttl_ms: u64,
     /// Upper bound of the bytes the cache holds; sets the number of slots.
     pub max_total_bytes: u64,
+    /// How long past its ttl an entry may still be served while MinIO fails (an error, a 5xx or
+    /// no answer in `s3_timeout_ms`), marked `stale`; 0 never serves one.
+    pub stale_if_error_ms: u64,
 }
 
 impl Settings {
@@ -29,8 +32,9 @@ impl Settings {
     }
 }
 
-/// Parses the `edge_cache` variable: `off` (or empty), or `ttl=<duration> [max=<size>]` with
-/// durations like `500ms`, `5s`, `2m` and sizes like `64MiB`, `512KiB`, `1GiB` (default 64MiB).
+/// Parses the `edge_cache` variable: `off` (or empty), or
+/// `ttl=<duration> [max=<size>] [stale_if_error=<duration>]` with durations like `500ms`, `5s`,
+/// `2m` and sizes like `64MiB`, `512KiB`, `1GiB` (default 64MiB; stale_if_error 0, never).
 pub fn parse_settings(value: &str) -> Result<Option<Settings>, &'static str> {
     let value = value.trim();
     if value.is_empty() || value.eq_ignore_ascii_case("off") {
@@ -38,6 +42,7 @@ pub fn parse_settings(value: &str) -> Result<Option<Settings>, &'static str> {
     }
     let mut ttl_ms = None;
     let mut max_total_bytes = 64 << 20;
+    let mut stale_if_error_ms = 0;
     for part in value.split([' ', ',']).filter(|p| !p.is_empty()) {
         match part.split_once('=') {
             Some(("ttl", v)) => {
@@ -46,7 +51,16 @@ pub fn parse_settings(value: &str) -> Result<Option<Settings>, &'static str> {
             Some(("max", v)) => {
                 max_total_bytes = parse_size(v).ok_or("max must be like 512KiB, 64MiB or 1GiB")?
             }
-            _ => return Err("must be `off` or `ttl=<duration> [max=<size>]`"),
+            Some(("stale_if_error", v)) => {
+                stale_if_error_ms = parse_duration_ms(v)
+                    .filter(|ms| *ms <= 86_400_000)
+                    .ok_or("stale_if_error must be a duration up to 24h, like 5m")?
+            }
+            _ => {
+                return Err(
+                    "must be `off` or `ttl=<duration> [max=<size>] [stale_if_error=<duration>]`",
+                )
+            }
         }
     }
     let ttl_ms = ttl_ms.ok_or("needs ttl=<duration>")?;
@@ -59,6 +73,7 @@ pub fn parse_settings(value: &str) -> Result<Option<Settings>, &'static str> {
     Ok(Some(Settings {
         ttl_ms,
         max_total_bytes,
+        stale_if_error_ms,
     }))
 }
 
@@ -85,6 +100,20 @@ fn parse_size(v: &str) -> Option<u64> {
         _ => return None,
     };
     n.checked_mul(unit)
+}
+
+/// A client's `Cache-Control: no-cache` (a browser's reload, say): its answer comes from MinIO's
+/// word on the entry, not from the entry's ttl (RFC 9111 §5.2.1.4).
+pub fn client_wants_revalidation(request_headers: &[(String, Vec<u8>)]) -> bool {
+    header(request_headers, "cache-control").is_some_and(|v| {
+        v.split(',').any(|d| {
+            d.split('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("no-cache")
+        })
+    })
 }
 
 /// Everything that decides which object a request names: the store's URL and the object path.
@@ -151,7 +180,19 @@ impl Entry {
     }
 
     pub fn is_fresh(&self, now_ms: u64, settings: &Settings) -> bool {
-        now_ms >= self.checked_at_ms && now_ms - self.checked_at_ms < settings.ttl_ms
+        self.age_ms(now_ms).is_some_and(|age| age < settings.ttl_ms)
+    }
+
+    /// Whether a stale entry may answer for a MinIO that failed: within `stale_if_error` of the
+    /// end of its ttl.
+    pub fn may_serve_stale(&self, now_ms: u64, settings: &Settings) -> bool {
+        self.age_ms(now_ms)
+            .is_some_and(|age| age < settings.ttl_ms + settings.stale_if_error_ms)
+    }
+
+    /// `None` for an entry from the future (a clock that went back): never fresh, never served stale.
+    fn age_ms(&self, now_ms: u64) -> Option<u64> {
+        now_ms.checked_sub(self.checked_at_ms)
     }
 
     pub fn etag(&self) -> Option<&str> {
@@ -383,6 +424,7 @@ mod tests {
     const S: Settings = Settings {
         ttl_ms: 5_000,
         max_total_bytes: 64 << 20,
+        stale_if_error_ms: 0,
     };
 
     #[test]
@@ -393,15 +435,24 @@ mod tests {
             parse_settings("ttl=5s"),
             Ok(Some(Settings {
                 ttl_ms: 5_000,
-                max_total_bytes: 64 << 20
+                max_total_bytes: 64 << 20,
+                stale_if_error_ms: 0
             }))
         );
         assert_eq!(
             parse_settings("ttl=250ms max=8MiB"),
             Ok(Some(Settings {
                 ttl_ms: 250,
-                max_total_bytes: 8 << 20
+                max_total_bytes: 8 << 20,
+                stale_if_error_ms: 0
             }))
+        );
+        assert_eq!(
+            parse_settings("ttl=5s stale_if_error=5m")
+                .unwrap()
+                .unwrap()
+                .stale_if_error_ms,
+            300_000
         );
         assert_eq!(
             parse_settings("ttl=2m,max=1GiB").unwrap().unwrap().slots(),
@@ -416,6 +467,8 @@ mod tests {
             "max=64MiB",
             "ttl=5s max=10KiB",
             "ttl=5s foo=1",
+            "ttl=5s stale_if_error=5",
+            "ttl=5s stale_if_error=25h",
         ] {
             assert!(parse_settings(bad).is_err(), "{bad}");
         }
@@ -435,6 +488,7 @@ mod tests {
         let small = Settings {
             ttl_ms: 1,
             max_total_bytes: 4 * MAX_OBJECT_BYTES,
+            stale_if_error_ms: 0,
         };
         for i in 0..100 {
             let key = slot_key(&identity("http://m", "gifs", &format!("{i}.gif")), &small);
@@ -465,6 +519,36 @@ mod tests {
             !e.is_fresh(999, &S),
             "a clock that went back does not make an entry fresh"
         );
+    }
+
+    #[test]
+    fn stale_entries_serve_only_within_stale_if_error() {
+        let e = entry(b"x");
+        assert!(!e.may_serve_stale(6_000, &S), "off by default");
+        let s = Settings {
+            stale_if_error_ms: 10_000,
+            ..S
+        };
+        assert!(e.may_serve_stale(15_999, &s));
+        assert!(!e.may_serve_stale(16_000, &s));
+        assert!(!e.may_serve_stale(999, &s));
+    }
+
+    #[test]
+    fn a_client_no_cache_asks_for_revalidation() {
+        for value in ["no-cache", "max-age=0, No-Cache", "no-cache=\"set-cookie\""] {
+            assert!(
+                client_wants_revalidation(&list(&[("Cache-Control", value)])),
+                "{value}"
+            );
+        }
+        for value in ["max-age=60", "no-store-ish", "private"] {
+            assert!(
+                !client_wants_revalidation(&list(&[("cache-control", value)])),
+                "{value}"
+            );
+        }
+        assert!(!client_wants_revalidation(&[]));
     }
 
     #[test]

@@ -49,16 +49,29 @@ pub const S3_TIMEOUT_MS: Variable = Variable {
     name: "s3_timeout_ms",
     default: Some("1500"),
 };
+/// Temporary credentials' session token (STS), signed as `x-amz-security-token`; empty for
+/// static keys.
+pub const S3_SESSION_TOKEN: Variable = Variable {
+    name: "s3_session_token",
+    default: Some(""),
+};
+/// The `Cache-Control` browsers get for objects MinIO has none for; empty passes MinIO's alone.
+pub const DEFAULT_CACHE_CONTROL: Variable = Variable {
+    name: "default_cache_control",
+    default: Some(""),
+};
 
 /// Every variable the gateway reads.
-pub const VARIABLE_NAMES: [&str; 9] = [
+pub const VARIABLE_NAMES: [&str; 11] = [
     S3_ENDPOINT.name,
     S3_BUCKET.name,
     S3_REGION.name,
     S3_ACCESS_KEY.name,
     S3_SECRET_KEY.name,
+    S3_SESSION_TOKEN.name,
     INDEX_OBJECT.name,
     S3_TIMEOUT_MS.name,
+    DEFAULT_CACHE_CONTROL.name,
     EDGE_CACHE.name,
     CORS_ALLOWED_ORIGINS.name,
 ];
@@ -85,8 +98,10 @@ pub struct Config {
     pub region: String,
     pub access_key: String,
     pub secret_key: String,
+    pub session_token: Option<String>,
     /// Bounds connecting and waiting for the first byte, so a dead store turns into a quick 502.
     pub timeout_ms: u64,
+    pub default_cache_control: Option<String>,
 }
 
 // Hand-written so that a stray `{:?}` can never print the secret.
@@ -98,7 +113,9 @@ impl fmt::Debug for Config {
             .field("region", &self.region)
             .field("access_key", &"***")
             .field("secret_key", &"***")
+            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
             .field("timeout_ms", &self.timeout_ms)
+            .field("default_cache_control", &self.default_cache_control)
             .finish()
     }
 }
@@ -170,7 +187,7 @@ pub fn cors_from_lookup(
 
 impl Config {
     /// Builds the configuration from a lookup that returns `None` for unset variables.
-    /// Reads six variables; `index_object` is not among them.
+    /// Reads eight variables; `index_object` is not among them.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let (endpoint, bucket) = location_from_lookup(&lookup)?;
         let timeout_ms = get(&lookup, &S3_TIMEOUT_MS)?
@@ -181,13 +198,27 @@ impl Config {
                 variable: S3_TIMEOUT_MS.name,
                 problem: "must be milliseconds between 100 and 60000",
             })?;
+        let default_cache_control =
+            Some(get(&lookup, &DEFAULT_CACHE_CONTROL)?).filter(|v| !v.is_empty());
+        // Sent as a header value as it is: printable ASCII only, so never a CR/LF.
+        if default_cache_control
+            .as_ref()
+            .is_some_and(|v| v.len() > 256 || !v.bytes().all(|b| (b' '..=b'~').contains(&b)))
+        {
+            return Err(ConfigError {
+                variable: DEFAULT_CACHE_CONTROL.name,
+                problem: "must be a Cache-Control value of printable ASCII, at most 256 bytes",
+            });
+        }
         Ok(Config {
             endpoint,
             bucket,
             region: get(&lookup, &S3_REGION)?,
             access_key: get(&lookup, &S3_ACCESS_KEY)?,
             secret_key: get(&lookup, &S3_SECRET_KEY)?,
+            session_token: Some(get(&lookup, &S3_SESSION_TOKEN)?).filter(|v| !v.is_empty()),
             timeout_ms,
+            default_cache_control,
         })
     }
 }
@@ -295,9 +326,11 @@ mod tests {
                 "s3_endpoint",
                 "s3_bucket",
                 "s3_timeout_ms",
+                "default_cache_control",
                 "s3_region",
                 "s3_access_key",
-                "s3_secret_key"
+                "s3_secret_key",
+                "s3_session_token"
             ]
         );
         let page = asked(|l| assert_eq!(index_object_from_lookup(l).unwrap(), "value"));
@@ -412,6 +445,7 @@ mod tests {
         );
         assert_eq!(index(&REQUIRED).unwrap(), "animation.gif");
         assert_eq!(c.timeout_ms, 1500);
+        assert_eq!((c.session_token, c.default_cache_control), (None, None));
         assert_eq!(
             c.endpoint
                 .url(&s3_request::object_path(&c.bucket, "my cat.gif")),
@@ -440,11 +474,42 @@ mod tests {
 
     #[test]
     fn debug_output_hides_credentials() {
-        let shown = format!("{:?}", config(&REQUIRED).unwrap());
+        let mut vars = REQUIRED.to_vec();
+        vars.push(("s3_session_token", "t0ken-value"));
+        let shown = format!("{:?}", config(&vars).unwrap());
         assert!(
-            !shown.contains("s3cr3t-value") && !shown.contains("gateway\""),
+            !shown.contains("s3cr3t-value")
+                && !shown.contains("gateway\"")
+                && !shown.contains("t0ken-value"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn session_token_and_default_cache_control_are_read() {
+        let mut vars = REQUIRED.to_vec();
+        vars.extend([
+            ("s3_session_token", " t0ken "),
+            (
+                "default_cache_control",
+                "public, max-age=31536000, immutable",
+            ),
+        ]);
+        let c = config(&vars).unwrap();
+        assert_eq!(c.session_token.as_deref(), Some("t0ken"));
+        assert_eq!(
+            c.default_cache_control.as_deref(),
+            Some("public, max-age=31536000, immutable")
+        );
+        for bad in ["max-age=60\r\nx-evil: 1", "caf\u{e9}", &"x".repeat(257)] {
+            let mut vars = REQUIRED.to_vec();
+            vars.push(("default_cache_control", bad));
+            assert_eq!(
+                config(&vars).unwrap_err().variable,
+                "default_cache_control",
+                "{bad:?}"
+            );
+        }
     }
 
     /// The rules themselves are tested in s3-request; this is that the variable is named with

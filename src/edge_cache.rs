@@ -2,9 +2,10 @@
 //! `edge_cache` variable turns it on; the rules live in `cache`.
 //!
 //! A fresh entry is answered without MinIO: from the instance's own copy when it has one (no host
-//! call at all), else with one store read. A stale one is revalidated with
-//! `If-None-Match`: a 304 keeps it, a 200 replaces it. A miss fills the cache only from a plain
-//! GET; HEAD, ranges and conditionals on a miss go the uncached way.
+//! call at all), else with one store read. A stale one, or any one a client asks `no-cache` for,
+//! is revalidated with `If-None-Match`: a 304 keeps it, a 200 replaces it, and a failing MinIO
+//! (no answer, or a 5xx) gets it served `stale` within `stale_if_error`. A miss fills the cache
+//! only from a plain GET; HEAD, ranges and conditionals on a miss go the uncached way.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -20,7 +21,8 @@ use crate::instance::Instance;
 use crate::respond::{self, Reply};
 use crate::upstream::{self, Upstream};
 
-/// Which way the cache answered, for the client and the tests: `hit`, `revalidated` or `miss`.
+/// Which way the cache answered, for the client and the tests: `hit`, `revalidated`, `stale` or
+/// `miss`.
 const STATE_HEADER: &str = "x-edge-cache";
 
 /// The answer from or through the cache, or `None` when the request should take the uncached
@@ -29,7 +31,7 @@ pub async fn serve(
     instance: &Instance,
     request_headers: &HeaderList,
     key: &str,
-    reply: &Reply,
+    reply: &Reply<'_>,
 ) -> Option<Response> {
     let settings = match &instance.settings.edge_cache {
         Ok(Some(settings)) => settings,
@@ -43,8 +45,10 @@ pub async fn serve(
     };
     let identity = cache::identity(&config.endpoint.url(""), &config.bucket, key);
     let slot = cache::slot_key(&identity, settings);
+    let revalidate = cache::client_wants_revalidation(request_headers);
+    let fresh = |entry: &Entry| !revalidate && entry.is_fresh(now_ms(), settings);
     let memo = instance.memo.borrow().get(&slot);
-    if let Some(entry) = memo.filter(|e| e.identity == identity && e.is_fresh(now_ms(), settings)) {
+    if let Some(entry) = memo.filter(|e| e.identity == identity && fresh(e)) {
         return Some(answer(&entry, request_headers, reply, "hit").await);
     }
     let cache = Slot {
@@ -53,6 +57,7 @@ pub async fn serve(
         slot: &slot,
         config,
         key,
+        settings,
     };
     let cached = store
         .get(&slot)
@@ -62,7 +67,7 @@ pub async fn serve(
         .and_then(|bytes| Entry::decode(&bytes))
         .filter(|entry| entry.identity == identity);
     match cached {
-        Some(entry) if entry.is_fresh(now_ms(), settings) => {
+        Some(entry) if fresh(&entry) => {
             let entry = Rc::new(entry);
             cache.memo.borrow_mut().put(&slot, entry.clone());
             Some(answer(&entry, request_headers, reply, "hit").await)
@@ -79,6 +84,7 @@ struct Slot<'a> {
     slot: &'a str,
     config: &'a Config,
     key: &'a str,
+    settings: &'a cache::Settings,
 }
 
 impl Slot<'_> {
@@ -100,11 +106,21 @@ impl Slot<'_> {
         &self,
         mut entry: Entry,
         request_headers: &HeaderList,
-        reply: &Reply,
+        reply: &Reply<'_>,
     ) -> Option<Response> {
         let etag = entry.etag().unwrap_or_default().as_bytes().to_vec();
         let forwarded = vec![("if-none-match".into(), etag)];
-        let upstream = match upstream::fetch(forwarded, self.config, self.key, false).await {
+        let result = upstream::fetch(forwarded, self.config, self.key, false).await;
+        let failed = match &result {
+            Err(reason) => Some(reason.clone()),
+            Ok(upstream) if upstream.status >= 500 => Some(format!("status {}", upstream.status)),
+            Ok(_) => None,
+        };
+        if let Some(reason) = failed.filter(|_| entry.may_serve_stale(now_ms(), self.settings)) {
+            eprintln!("gif-gateway: object store failed ({reason}); serving a stale copy");
+            return Some(answer(&entry, request_headers, reply, "stale").await);
+        }
+        let upstream = match result {
             Ok(upstream) => upstream,
             Err(reason) => return Some(respond::upstream_unavailable(&reason, reply).await),
         };
@@ -152,7 +168,7 @@ impl Slot<'_> {
         &self,
         identity: &str,
         request_headers: &HeaderList,
-        reply: &Reply,
+        reply: &Reply<'_>,
     ) -> Option<Response> {
         let (forwarded, if_range) = headers::plan_request_headers(request_headers);
         if reply.head_only || !forwarded.is_empty() || if_range.is_some() {
@@ -203,7 +219,7 @@ async fn read_entry(
 async fn answer(
     entry: &Entry,
     request_headers: &HeaderList,
-    reply: &Reply,
+    reply: &Reply<'_>,
     state: &str,
 ) -> Response {
     let with_state = |list: &HeaderList| {

@@ -34,7 +34,13 @@ pub async fn serve(request: Request) -> Response {
         Ok(None) => (Vec::new(), None),
         Err(err) => (Vec::new(), Some(err)),
     };
-    let reply = Reply { head_only, extra };
+    let default_cache_control = settings.config.as_ref().ok();
+    let reply = Reply {
+        head_only,
+        extra,
+        default_cache_control: default_cache_control
+            .and_then(|c| c.default_cache_control.as_deref()),
+    };
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
     let route = match key::route(path) {
         Ok(route) => route,
@@ -80,6 +86,7 @@ async fn other_method(preflight: Option<HeaderList>) -> Response {
     let plain = Reply {
         head_only: false,
         extra: Vec::new(),
+        default_cache_control: None,
     };
     match preflight {
         Some(mut list) => {

@@ -311,6 +311,34 @@ pub fn response_headers(status: u16, upstream: &[(String, Vec<u8>)], key: &str) 
     out
 }
 
+/// The `Cache-Control` an object's answer gets from `default_cache_control`: only for 200, 206
+/// and 304, and only when MinIO sent none, so an object's own metadata always wins.
+pub fn default_cache_control<'a>(
+    status: u16,
+    list: &[(String, Vec<u8>)],
+    default: Option<&'a str>,
+) -> Option<&'a str> {
+    default.filter(|_| matches!(status, 200 | 206 | 304) && value(list, "cache-control").is_none())
+}
+
+/// A 403 whose S3 error code says MinIO refused the gateway's own credentials (unknown or expired
+/// access key, a session token it no longer accepts, a wrong secret) rather than this object:
+/// the gateway is broken for every key, so the client gets a 502, not the 404 a forbidden object
+/// gets. MinIO answers an expired session token with `InvalidAccessKeyId`
+/// (`checkClaimsFromToken`); AWS says `ExpiredToken`.
+pub fn credentials_rejected(status: u16, code: &str) -> bool {
+    status == 403
+        && matches!(
+            code,
+            "InvalidAccessKeyId"
+                | "InvalidTokenId"
+                | "InvalidToken"
+                | "ExpiredToken"
+                | "TokenRefreshRequired"
+                | "SignatureDoesNotMatch"
+        )
+}
+
 /// MinIO answers `application/octet-stream` for objects uploaded without a type; the key's
 /// extension is a better guess than that, and nosniff makes the guess binding.
 pub fn effective_content_type(upstream: Option<&[u8]>, key: &str) -> String {
@@ -588,6 +616,29 @@ mod tests {
     }
 
     #[test]
+    fn the_default_cache_control_fills_in_only_for_objects_without_one() {
+        let default = Some("public, max-age=60");
+        let none = list(&[("etag", "\"e\"")]);
+        let own = list(&[("Cache-Control", "no-cache")]);
+        for status in [200, 206, 304] {
+            assert_eq!(default_cache_control(status, &none, default), default);
+            assert_eq!(
+                default_cache_control(status, &own, default),
+                None,
+                "MinIO's wins"
+            );
+        }
+        assert_eq!(default_cache_control(200, &none, None), None);
+        for status in [204, 404, 416, 502] {
+            assert_eq!(
+                default_cache_control(status, &none, default),
+                None,
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
     fn statuses_map_to_gateway_outcomes() {
         assert_eq!(classify(200), Outcome::PassThrough);
         assert_eq!(classify(206), Outcome::PassThrough);
@@ -595,6 +646,19 @@ mod tests {
         assert_eq!(classify(416), Outcome::RangeNotSatisfiable);
         assert_eq!(classify(404), Outcome::NotFound);
         assert_eq!(classify(403), Outcome::NotFound);
+        assert!(
+            !credentials_rejected(403, "AccessDenied"),
+            "a forbidden object stays a 404"
+        );
+        for code in [
+            "InvalidAccessKeyId",
+            "InvalidTokenId",
+            "ExpiredToken",
+            "SignatureDoesNotMatch",
+        ] {
+            assert!(credentials_rejected(403, code), "{code}");
+            assert!(!credentials_rejected(400, code), "{code}");
+        }
         assert_eq!(classify(400), Outcome::BadRequest);
         for status in [301, 401, 500, 502, 503] {
             assert_eq!(classify(status), Outcome::BadGateway, "{status}");

@@ -10,17 +10,20 @@ use crate::config::ConfigError;
 use crate::headers::{self, HeaderList, Outcome};
 use crate::upstream::{self, Body, Upstream};
 
-/// How one request is answered, whichever answer it gets: without a body for HEAD, and with the
-/// headers its Origin earns (`cors`). They are added to the answer here, when it is made, and
-/// never to an edge-cache entry, so one origin's headers cannot reach another's request.
-pub struct Reply {
+/// How one request is answered, whichever answer it gets: without a body for HEAD, with the
+/// headers its Origin earns (`cors`), and with `default_cache_control` where the object has no
+/// Cache-Control of its own. They are added to the answer here, when it is made, and never to an
+/// edge-cache entry: one origin's headers cannot reach another's request, and the edge cache
+/// keeps to what MinIO says.
+pub struct Reply<'a> {
     pub head_only: bool,
     pub extra: HeaderList,
+    pub default_cache_control: Option<&'a str>,
 }
 
 /// Turns MinIO's answer into the client's: pass-through with the allowed headers, 416 with its
 /// Content-Range, or one of the gateway's short texts.
-pub async fn relay(upstream: Upstream, key: &str, reply: &Reply) -> Response {
+pub async fn relay(upstream: Upstream, key: &str, reply: &Reply<'_>) -> Response {
     let status = upstream.status;
     match headers::classify(status) {
         Outcome::PassThrough => {
@@ -34,6 +37,16 @@ pub async fn relay(upstream: Upstream, key: &str, reply: &Reply) -> Response {
         outcome => {
             let error = upstream::read_error_body(upstream).await;
             let code = s3_request::error_token(&error, "Code").unwrap_or("-");
+            if headers::credentials_rejected(status, code) {
+                eprintln!("gif-gateway: object store refused the gateway's credentials: {status} ({code}); check s3_access_key, s3_secret_key and s3_session_token (an expired or revoked session token is answered so)");
+                return text(
+                    502,
+                    "object store refused the gateway's credentials\n",
+                    &[],
+                    reply,
+                )
+                .await;
+            }
             eprintln!("gif-gateway: object store answered {status} ({code})");
             match outcome {
                 Outcome::NotFound => text(404, "not found\n", &[], reply).await,
@@ -45,7 +58,12 @@ pub async fn relay(upstream: Upstream, key: &str, reply: &Reply) -> Response {
 }
 
 /// An object's body: held whole when small (see `body`), streamed by the host when large.
-async fn object(upstream: Upstream, status: u16, headers: HeaderList, reply: &Reply) -> Response {
+async fn object(
+    upstream: Upstream,
+    status: u16,
+    headers: HeaderList,
+    reply: &Reply<'_>,
+) -> Response {
     let length = body::content_length(&headers);
     match body::plan(length, !reply.head_only && headers::status_has_body(status)) {
         BodyPlan::Empty => complete(status, &headers, Vec::new(), reply).await,
@@ -64,7 +82,7 @@ async fn object(upstream: Upstream, status: u16, headers: HeaderList, reply: &Re
             // component never touches the bytes. A transfer MinIO breaks off ends short of its
             // Content-Length, so the client sees an aborted response, not a short file.
             let Body { contents, trailers } = upstream.body();
-            build(status, &headers, &reply.extra, Some(contents), trailers)
+            build(status, &headers, reply, Some(contents), trailers)
         }
     }
 }
@@ -74,16 +92,16 @@ pub async fn complete(
     status: u16,
     headers: &[(String, Vec<u8>)],
     bytes: Vec<u8>,
-    reply: &Reply,
+    reply: &Reply<'_>,
 ) -> Response {
     if bytes.is_empty() {
-        return build(status, headers, &reply.extra, None, upstream::no_trailers());
+        return build(status, headers, reply, None, upstream::no_trailers());
     }
     let (mut writer, contents) = wit_stream::new::<u8>();
     let response = build(
         status,
         headers,
-        &reply.extra,
+        reply,
         Some(contents),
         upstream::no_trailers(),
     );
@@ -99,14 +117,17 @@ pub async fn complete(
 fn build(
     status: u16,
     headers: &[(String, Vec<u8>)],
-    extra: &[(String, Vec<u8>)],
+    reply: &Reply<'_>,
     contents: Option<StreamReader<u8>>,
     trailers: FutureReader<Result<Option<Trailers>, ErrorCode>>,
 ) -> Response {
-    let fields = if extra.is_empty() {
+    let default = headers::default_cache_control(status, headers, reply.default_cache_control);
+    let fields = if reply.extra.is_empty() && default.is_none() {
         Fields::from_list(headers)
     } else {
-        Fields::from_list(&[headers, extra].concat())
+        let mut all = [headers, &reply.extra].concat();
+        all.extend(default.map(|v| ("cache-control".to_string(), v.as_bytes().to_vec())));
+        Fields::from_list(&all)
     };
     let fields = fields.unwrap_or_else(|err| {
         eprintln!("gif-gateway: dropping response headers the host refused: {err:?}");
@@ -120,7 +141,7 @@ fn build(
 pub async fn range_not_satisfiable(
     content_range: Option<String>,
     extra: &[(&str, &str)],
-    reply: &Reply,
+    reply: &Reply<'_>,
 ) -> Response {
     let mut list: Vec<(&str, &str)> = content_range
         .iter()
@@ -130,18 +151,18 @@ pub async fn range_not_satisfiable(
     text(416, "range not satisfiable\n", &list, reply).await
 }
 
-pub async fn not_configured(err: &ConfigError, reply: &Reply) -> Response {
+pub async fn not_configured(err: &ConfigError, reply: &Reply<'_>) -> Response {
     eprintln!("gif-gateway: configuration error: {err}");
     text(500, "gateway is not configured\n", &[], reply).await
 }
 
-pub async fn upstream_unavailable(reason: &str, reply: &Reply) -> Response {
+pub async fn upstream_unavailable(reason: &str, reply: &Reply<'_>) -> Response {
     eprintln!("gif-gateway: object store request failed: {reason}");
     text(502, "object store unavailable\n", &[], reply).await
 }
 
 /// One of the gateway's own short plain-text answers.
-pub async fn text(status: u16, text: &str, extra: &[(&str, &str)], reply: &Reply) -> Response {
+pub async fn text(status: u16, text: &str, extra: &[(&str, &str)], reply: &Reply<'_>) -> Response {
     let mut list = vec![
         ("content-type", "text/plain; charset=utf-8"),
         headers::NOSNIFF,
@@ -152,7 +173,12 @@ pub async fn text(status: u16, text: &str, extra: &[(&str, &str)], reply: &Reply
 }
 
 /// A fixed set of headers and a body the gateway made, with its Content-Length.
-pub async fn bytes(status: u16, fixed: &[(&str, &str)], body: &[u8], reply: &Reply) -> Response {
+pub async fn bytes(
+    status: u16,
+    fixed: &[(&str, &str)],
+    body: &[u8],
+    reply: &Reply<'_>,
+) -> Response {
     let mut list: HeaderList = fixed
         .iter()
         .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))

@@ -91,6 +91,7 @@ pub async fn fetch(
         &request,
         &config.access_key,
         &config.secret_key,
+        config.session_token.as_deref(),
         &config.region,
         SystemTime::now(),
     )

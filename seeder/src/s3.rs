@@ -259,6 +259,7 @@ impl Client {
             &signable,
             &creds.access_key,
             creds.secret_key.expose(),
+            None,
             &self.region,
             SystemTime::now(),
         )

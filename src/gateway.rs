@@ -34,11 +34,10 @@ pub async fn serve(request: Request) -> Response {
         Ok(None) => (Vec::new(), None),
         Err(err) => (Vec::new(), Some(err)),
     };
-    let default_cache_control = settings.config.as_ref().ok();
     let reply = Reply {
         head_only,
         extra,
-        default_cache_control: default_cache_control
+        default_cache_control: (settings.config.as_ref().ok())
             .and_then(|c| c.default_cache_control.as_deref()),
     };
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str());

@@ -20,13 +20,13 @@ pub enum Cors {
 }
 
 pub const ALLOW_METHODS: &str = "GET, HEAD";
-/// The request headers the gateway acts on (`headers::FORWARDED_REQUEST_HEADERS`): any other
-/// would be dropped before MinIO, so the preflight does not invite it.
-pub const ALLOW_HEADERS: &str = "Range, If-None-Match, If-Modified-Since, If-Range";
-/// What a script needs beyond the CORS-safelisted response headers to use ranges, validators and
-/// the edge cache's verdict.
+/// The request headers the gateway acts on (`headers::FORWARDED_REQUEST_HEADERS`, and the
+/// access log's request id): any other would be dropped, so the preflight does not invite it.
+pub const ALLOW_HEADERS: &str = "Range, If-None-Match, If-Modified-Since, If-Range, X-Request-Id";
+/// What a script needs beyond the CORS-safelisted response headers to use ranges, validators,
+/// the edge cache's verdict and the request id.
 pub const EXPOSE_HEADERS: &str =
-    "ETag, Content-Length, Content-Range, Accept-Ranges, Last-Modified, X-Edge-Cache";
+    "ETag, Content-Length, Content-Range, Accept-Ranges, Last-Modified, X-Edge-Cache, X-Request-Id";
 /// Chromium's cap (2 h); the answers themselves are checked by the browser every time anyway.
 pub const MAX_AGE: &str = "7200";
 
@@ -299,12 +299,14 @@ mod tests {
                 .all(|(n, _)| n != "access-control-allow-credentials"));
         }
         let allowed: Vec<String> = ALLOW_HEADERS.split(", ").map(str::to_lowercase).collect();
-        for name in crate::headers::FORWARDED_REQUEST_HEADERS {
+        let honoured = [
+            &crate::headers::FORWARDED_REQUEST_HEADERS[..],
+            &[crate::access_log::REQUEST_ID_HEADER],
+        ]
+        .concat();
+        for name in &honoured {
             assert!(allowed.iter().any(|a| a == name), "{name}");
         }
-        assert_eq!(
-            allowed.len(),
-            crate::headers::FORWARDED_REQUEST_HEADERS.len()
-        );
+        assert_eq!(allowed.len(), honoured.len());
     }
 }

@@ -110,7 +110,7 @@ impl Slot<'_> {
     ) -> Option<Response> {
         let etag = entry.etag().unwrap_or_default().as_bytes().to_vec();
         let forwarded = vec![("if-none-match".into(), etag)];
-        let result = upstream::fetch(forwarded, self.config, self.key, false).await;
+        let result = upstream::fetch(forwarded, self.config, self.key, false, &reply.log).await;
         let failed = match &result {
             Err(reason) => Some(reason.clone()),
             Ok(upstream) if upstream.status >= 500 => Some(format!("status {}", upstream.status)),
@@ -174,10 +174,11 @@ impl Slot<'_> {
         if reply.head_only || !forwarded.is_empty() || if_range.is_some() {
             return None;
         }
-        let upstream = match upstream::fetch(Vec::new(), self.config, self.key, false).await {
-            Ok(upstream) => upstream,
-            Err(reason) => return Some(respond::upstream_unavailable(&reason, reply).await),
-        };
+        let upstream =
+            match upstream::fetch(Vec::new(), self.config, self.key, false, &reply.log).await {
+                Ok(upstream) => upstream,
+                Err(reason) => return Some(respond::upstream_unavailable(&reason, reply).await),
+            };
         let response_headers =
             headers::response_headers(upstream.status, &upstream.headers, self.key);
         if !cache::cacheable(upstream.status, &response_headers) {
@@ -220,8 +221,9 @@ async fn answer(
     entry: &Entry,
     request_headers: &HeaderList,
     reply: &Reply<'_>,
-    state: &str,
+    state: &'static str,
 ) -> Response {
+    reply.log.borrow_mut().cache = Some(state);
     let with_state = |list: &HeaderList| {
         let mut list = list.clone();
         list.push((STATE_HEADER.into(), state.as_bytes().to_vec()));

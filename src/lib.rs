@@ -7,8 +7,10 @@
 //! requests) hold the pure logic and have native unit tests. The wasi:http glue is `gateway`
 //! (routing), `upstream` (the call to MinIO), `respond` (the answers) and `edge_cache`; `instance`
 //! keeps what a component instance reads once for all the requests it serves. Besides objects,
-//! the component answers the health check (`key::HEALTH_KEY`) and CORS preflights (`cors`) itself.
+//! the component answers the health check (`key::HEALTH_KEY`) and CORS preflights (`cors`) itself,
+//! and every request gets a line in the access log (`access_log`).
 
+pub mod access_log;
 pub mod body;
 pub mod cache;
 pub mod config;

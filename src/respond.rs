@@ -1,10 +1,14 @@
 //! The gateway's answers to the client: MinIO's answer relayed, bodies held whole or streamed,
 //! and the gateway's own short texts.
 
+use std::cell::RefCell;
+
+use spin_sdk::wasip3::clocks::monotonic_clock;
 use spin_sdk::wasip3::http::types::{ErrorCode, Fields, Response, Trailers};
 use spin_sdk::wasip3::wit_bindgen::{self, FutureReader, StreamReader};
 use spin_sdk::wasip3::wit_stream;
 
+use crate::access_log::{Record, REQUEST_ID_HEADER};
 use crate::body::{self, BodyPlan};
 use crate::config::ConfigError;
 use crate::headers::{self, HeaderList, Outcome};
@@ -14,11 +18,15 @@ use crate::upstream::{self, Body, Upstream};
 /// headers its Origin earns (`cors`), and with `default_cache_control` where the object has no
 /// Cache-Control of its own. They are added to the answer here, when it is made, and never to an
 /// edge-cache entry: one origin's headers cannot reach another's request, and the edge cache
-/// keeps to what MinIO says.
+/// keeps to what MinIO says. `log` is the request's access-log line, filled in on the way and
+/// printed as its head goes to the host.
 pub struct Reply<'a> {
     pub head_only: bool,
     pub extra: HeaderList,
     pub default_cache_control: Option<&'a str>,
+    pub log: RefCell<Record>,
+    /// The monotonic clock when the request arrived.
+    pub started_ns: u64,
 }
 
 /// Turns MinIO's answer into the client's: pass-through with the allowed headers, 416 with its
@@ -121,21 +129,40 @@ fn build(
     contents: Option<StreamReader<u8>>,
     trailers: FutureReader<Result<Option<Trailers>, ErrorCode>>,
 ) -> Response {
+    let mut record = reply.log.take();
     let default = headers::default_cache_control(status, headers, reply.default_cache_control);
-    let fields = if reply.extra.is_empty() && default.is_none() {
-        Fields::from_list(headers)
-    } else {
-        let mut all = [headers, &reply.extra].concat();
-        all.extend(default.map(|v| ("cache-control".to_string(), v.as_bytes().to_vec())));
-        Fields::from_list(&all)
-    };
-    let fields = fields.unwrap_or_else(|err| {
+    let mut all = [headers, &reply.extra].concat();
+    all.extend(default.map(|v| ("cache-control".to_string(), v.as_bytes().to_vec())));
+    all.push((REQUEST_ID_HEADER.into(), record.id.as_bytes().to_vec()));
+    let fields = Fields::from_list(&all).unwrap_or_else(|err| {
         eprintln!("gif-gateway: dropping response headers the host refused: {err:?}");
         Fields::new()
     });
+    record.status = status;
+    record.bytes = match contents {
+        Some(_) => body::content_length(headers),
+        None => Some(0),
+    };
     let (response, _sent) = Response::new(fields, contents, trailers);
     let _ = response.set_status_code(status);
+    // Logged as the head goes to the host: neither host says reliably when, or whether, a body
+    // it streams on by itself has reached the client (Spin 4.0 never resolves `_sent` for a
+    // client that leaves mid-body; wasmtime 44 resolves it before the body has gone).
+    print_line(record.line(monotonic_clock::now().saturating_sub(reply.started_ns)));
     response
+}
+
+/// Writes an access-log line and its newline to stdout in one write. Not `println!`: std's
+/// `Stdout` puts a line buffer, and 3 KB of code, in front of the same descriptor.
+fn print_line(line: String) {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    let mut bytes = line.into_bytes();
+    bytes.push(b'\n');
+    // SAFETY: descriptor 1 is stdout for the whole life of the instance; ManuallyDrop never
+    // closes it.
+    let mut stdout = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+    let _ = stdout.write_all(&bytes);
 }
 
 pub async fn range_not_satisfiable(

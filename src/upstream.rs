@@ -1,6 +1,7 @@
 //! The one call to MinIO: sign the request, send it (once more if its connection broke before
 //! any answer, see `retry`), wait at most `s3_timeout_ms` for the answer's head, and read its body.
 
+use std::cell::RefCell;
 use std::time::SystemTime;
 
 use futures::future::{select, Either};
@@ -12,6 +13,7 @@ use spin_sdk::wasip3::http::types::{
 use spin_sdk::wasip3::wit_bindgen::{FutureReader, StreamReader, StreamResult};
 use spin_sdk::wasip3::wit_future;
 
+use crate::access_log::Record;
 use crate::config::{self, Config};
 use crate::headers::{self, HeaderList, IfRange};
 use crate::retry;
@@ -54,28 +56,31 @@ pub async fn fetch_object(
     config: &Config,
     key: &str,
     head_only: bool,
+    log: &RefCell<Record>,
 ) -> Result<Upstream, String> {
     let (forwarded, if_range) = headers::plan_request_headers(request_headers);
     let Some(if_range) = if_range else {
-        return fetch(forwarded, config, key, head_only).await;
+        return fetch(forwarded, config, key, head_only, log).await;
     };
     let whole = IfRange::whole(&forwarded);
-    let upstream = fetch(forwarded, config, key, head_only).await?;
+    let upstream = fetch(forwarded, config, key, head_only, log).await?;
     match upstream.status {
         412 => {}
         206 if !if_range.matches(&upstream.headers) => {}
         _ => return Ok(upstream),
     }
     drop(upstream);
-    fetch(whole, config, key, head_only).await
+    fetch(whole, config, key, head_only, log).await
 }
 
-/// Sends the signed request and waits for the response head.
+/// Sends the signed request and waits for the response head; `log` gets MinIO's status, the
+/// wait and whether the request went out twice.
 pub async fn fetch(
     forwarded: HeaderList,
     config: &Config,
     key: &str,
     head_only: bool,
+    log: &RefCell<Record>,
 ) -> Result<Upstream, String> {
     let method = if head_only { "HEAD" } else { "GET" };
     // The path is signed as part of the URL and sent as the request's path: the same string.
@@ -102,23 +107,27 @@ pub async fn fetch(
             .into_iter()
             .map(|(name, value)| (name.to_string(), value.into_bytes())),
     );
+    let started = monotonic_clock::now();
     let mut attempt = 1;
-    loop {
+    let result = loop {
         match send(&list, config, &path, head_only).await? {
-            Ok(response) => {
-                return Ok(Upstream {
-                    status: response.get_status_code(),
-                    headers: response.get_headers().copy_all(),
-                    response,
-                })
-            }
             Err(code) if attempt < retry::ATTEMPTS && retry::worth_retrying(&code) => {
                 eprintln!("gif-gateway: object store connection failed ({code:?}); sending the request again");
+                log.borrow_mut().retried = true;
                 attempt += 1;
             }
-            Err(code) => return Err(format!("{code:?}")),
+            result => break result,
         }
-    }
+    };
+    let status = result.as_ref().ok().map(Response::get_status_code);
+    log.borrow_mut()
+        .upstream(status, monotonic_clock::now().saturating_sub(started));
+    let response = result.map_err(|code| format!("{code:?}"))?;
+    Ok(Upstream {
+        status: response.get_status_code(),
+        headers: response.get_headers().copy_all(),
+        response,
+    })
 }
 
 /// One attempt: `Err` if the request could not even be built, `Ok(Err(code))` if it was sent

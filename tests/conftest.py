@@ -10,6 +10,7 @@ turns a missing Spin into a failure.
 Everything listens on 127.0.0.1 ports picked at run time, and every process is stopped at the end.
 """
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -17,6 +18,7 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,10 +221,16 @@ class App:
         kwargs.setdefault("timeout", 30)
         return requests.get(self.url + path, **kwargs)
 
+    @property
+    def stdout_path(self) -> Path:
+        """The host's stdout: under `wasmtime serve` the component's stdout; `log_path` has the
+        host's stderr, and the component's stderr with it."""
+        return self.log_path.with_name("app-stdout.log")
+
     def logs(self) -> str:
         """Everything the host and the component printed: the host's own output and, under Spin,
         the per-component stdout/stderr files in its log directory."""
-        parts = [self.log_path.read_text(errors="replace")]
+        parts = [self.log_path.read_text(errors="replace"), self.stdout_path.read_text(errors="replace")]
         parts += [f.read_text(errors="replace") for f in sorted(self.log_dir.rglob("*")) if f.is_file()]
         return "\n".join(parts)
 
@@ -233,9 +241,9 @@ def start_app(host: str, env: dict, tmp_dir: Path, wait: bool = True) -> App:
     log_path, log_dir = tmp_dir / "app.log", tmp_dir / "component-logs"
     log_dir.mkdir(exist_ok=True)
     variables = sorted(name for name in env if name.startswith("SPIN_VARIABLE_"))
-    with open(log_path, "wb") as log:
+    with open(log_path, "wb") as log, open(log_path.with_name("app-stdout.log"), "wb") as out:
         proc = subprocess.Popen(host_command(host, port, variables, log_dir), env=env,
-                                stdout=log, stderr=subprocess.STDOUT, cwd=tmp_dir)
+                                stdout=out, stderr=log, cwd=tmp_dir)
     app = App(host, proc, f"http://127.0.0.1:{port}", log_path, log_dir)
     if wait:
         try:
@@ -243,8 +251,32 @@ def start_app(host: str, env: dict, tmp_dir: Path, wait: bool = True) -> App:
                        f"{host} to serve the component (log: {log_path})")
         except AssertionError:
             stop(proc)
-            raise AssertionError(f"{host} did not serve the component:\n{log_path.read_text(errors='replace')[-3000:]}")
+            raise AssertionError(f"{host} did not serve the component:\n{app.logs()[-3000:]}")
     return app
+
+
+def component_stdout(app: App) -> list[Path]:
+    """Where the component's stdout (its access log) goes: under Spin, the per-component file in
+    its log directory (`spin up` copies it to its own output too, with its own lines); under
+    `wasmtime serve`, the host's stdout."""
+    if app.host == "wasmtime":
+        return [app.stdout_path]
+    return [f for f in app.log_dir.rglob("*_stdout.txt") if f.is_file()]
+
+
+def access_log(app: App) -> list[dict]:
+    """Every access-log line the component has printed so far, parsed."""
+    return [json.loads(line) for f in component_stdout(app) for line in f.read_text().splitlines()
+            if line.startswith('{"time":')]
+
+
+def access_log_line(app: App, request_id: str) -> dict:
+    """The one access-log line of the request sent with this X-Request-Id. The component prints
+    it once the answer has been sent, so it may land a moment after the client has the answer."""
+    found = wait_until(lambda: [line for line in access_log(app) if line["id"] == request_id], 10,
+                       f"the access-log line of {request_id}")
+    assert len(found) == 1, found
+    return found[0]
 
 
 def app_env(minio: Minio, creds: Credentials) -> dict:
@@ -255,6 +287,27 @@ def app_env(minio: Minio, creds: Credentials) -> dict:
         SPIN_VARIABLE_S3_SECRET_KEY=creds.secret_key,
     )
     return env
+
+
+@contextmanager
+def serving(host: str, minio: Minio, creds: Credentials, tmp_dir: Path, proxied: bool = False, **variables):
+    """The app under `host`, with SPIN_VARIABLE_<NAME> set for each keyword (`edge_cache="off"`)
+    and, when `proxied`, MinIO behind a loopback BreakingProxy; yields `(app, proxy or None)` and
+    stops both."""
+    proxy = BreakingProxy(minio.url) if proxied else None
+    try:
+        env = app_env(minio, creds)
+        if proxy:
+            env["SPIN_VARIABLE_S3_ENDPOINT"] = proxy.url
+        env.update({f"SPIN_VARIABLE_{name.upper()}": value for name, value in variables.items()})
+        app = start_app(host, env, tmp_dir)
+        try:
+            yield app, proxy
+        finally:
+            stop(app.proc)
+    finally:
+        if proxy:
+            proxy.close()
 
 
 @pytest.fixture(scope="session")
@@ -283,10 +336,5 @@ def app(host, minio, app_credentials, tmp_path_factory):
 @pytest.fixture(scope="module")
 def proxied_app(host, minio, app_credentials, tmp_path_factory):
     """The app with MinIO behind a loopback proxy that can break, fail and count what crosses."""
-    proxy = BreakingProxy(minio.url)
-    env = app_env(minio, app_credentials)
-    env["SPIN_VARIABLE_S3_ENDPOINT"] = proxy.url
-    app = start_app(host, env, tmp_path_factory.mktemp(f"app-proxied-{host}"))
-    yield app, proxy
-    stop(app.proc)
-    proxy.close()
+    with serving(host, minio, app_credentials, tmp_path_factory.mktemp(f"app-proxied-{host}"), proxied=True) as both:
+        yield both

@@ -6,35 +6,29 @@ import secrets
 import pytest
 import requests
 
-from conftest import BUCKET, GIF_KEY, app_env, start_app, stop, wait_until
-from loopback_proxy import BreakingProxy
+from conftest import BUCKET, GIF_KEY, app_env, serving, start_app, stop, wait_until
 
 A, B, LOCAL = "https://a.example", "https://b.example", "http://localhost:8080"
 ACAO, ACAC = "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"
-EXPOSED = {"etag", "content-length", "content-range", "accept-ranges", "last-modified", "x-edge-cache"}
+EXPOSED = {"etag", "content-length", "content-range", "accept-ranges", "last-modified", "x-edge-cache",
+           "x-request-id"}
 
 
 @pytest.fixture(scope="module")
 def cors_app(host, minio, app_credentials, tmp_path_factory):
     """Two allowed origins, and MinIO behind a proxy that counts what reaches it."""
-    proxy = BreakingProxy(minio.url)
-    env = app_env(minio, app_credentials)
-    env["SPIN_VARIABLE_S3_ENDPOINT"] = proxy.url
     # Written the way an operator might: spaces, upper case, a default port.
-    env["SPIN_VARIABLE_CORS_ALLOWED_ORIGINS"] = f" HTTPS://A.example:443 ,{LOCAL}"
-    app = start_app(host, env, tmp_path_factory.mktemp(f"cors-{host}"))
-    yield app, proxy
-    stop(app.proc)
-    proxy.close()
+    origins = f" HTTPS://A.example:443 ,{LOCAL}"
+    with serving(host, minio, app_credentials, tmp_path_factory.mktemp(f"cors-{host}"), proxied=True,
+                 cors_allowed_origins=origins) as both:
+        yield both
 
 
 @pytest.fixture(scope="module")
 def star_app(host, minio, app_credentials, tmp_path_factory):
-    env = app_env(minio, app_credentials)
-    env["SPIN_VARIABLE_CORS_ALLOWED_ORIGINS"] = "*"
-    app = start_app(host, env, tmp_path_factory.mktemp(f"cors-star-{host}"))
-    yield app
-    stop(app.proc)
+    with serving(host, minio, app_credentials, tmp_path_factory.mktemp(f"cors-star-{host}"),
+                 cors_allowed_origins="*") as (app, _):
+        yield app
 
 
 def preflight(app, origin, method="GET", path=f"/{GIF_KEY}", **headers):
@@ -59,7 +53,7 @@ def test_a_preflight_is_answered_without_minio(cors_app):
         assert response.headers[ACAO] == origin
         assert response.headers["Access-Control-Allow-Methods"] == "GET, HEAD"
         allowed = {h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
-        assert allowed == {"range", "if-none-match", "if-modified-since", "if-range"}
+        assert allowed == {"range", "if-none-match", "if-modified-since", "if-range", "x-request-id"}
         assert int(response.headers["Access-Control-Max-Age"]) > 0
         assert "origin" in vary(response)
         assert ACAC not in response.headers and response.content == b""

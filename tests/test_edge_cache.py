@@ -7,8 +7,7 @@ import time
 import pytest
 import requests
 
-from conftest import BUCKET, GIF_KEY, app_env, start_app, stop
-from loopback_proxy import BreakingProxy
+from conftest import BUCKET, GIF_KEY, app_env, serving, start_app, stop
 
 TTL_S = 3
 STATE = "x-edge-cache"
@@ -16,24 +15,17 @@ STATE = "x-edge-cache"
 
 @pytest.fixture(scope="module")
 def cached_app(spin_cli, minio, app_credentials, tmp_path_factory):
-    env = app_env(minio, app_credentials)
-    env["SPIN_VARIABLE_EDGE_CACHE"] = f"ttl={TTL_S}s max=8MiB"
-    app = start_app("spin", env, tmp_path_factory.mktemp("edge-cache"))
-    yield app
-    stop(app.proc)
+    with serving("spin", minio, app_credentials, tmp_path_factory.mktemp("edge-cache"),
+                 edge_cache=f"ttl={TTL_S}s max=8MiB") as (app, _):
+        yield app
 
 
 @pytest.fixture(scope="module")
 def proxied_cached_app(spin_cli, minio, app_credentials, tmp_path_factory):
     """The cached app with MinIO behind a proxy that counts requests and can fail them."""
-    proxy = BreakingProxy(minio.url)
-    env = app_env(minio, app_credentials)
-    env["SPIN_VARIABLE_S3_ENDPOINT"] = proxy.url
-    env["SPIN_VARIABLE_EDGE_CACHE"] = f"ttl={TTL_S}s max=8MiB"
-    app = start_app("spin", env, tmp_path_factory.mktemp("edge-cache-proxied"))
-    yield app, proxy
-    stop(app.proc)
-    proxy.close()
+    with serving("spin", minio, app_credentials, tmp_path_factory.mktemp("edge-cache-proxied"), proxied=True,
+                 edge_cache=f"ttl={TTL_S}s max=8MiB") as both:
+        yield both
 
 
 def put(minio, key: str, body: bytes, **extra):

@@ -1,12 +1,14 @@
 """The edge cache's `stale_if_error` and a client's `Cache-Control: no-cache`, and
-`default_cache_control` for browsers: each against real MinIO behind a proxy that can fail it."""
+`default_cache_control` for browsers: each against real MinIO, stopped, frozen, or behind a proxy
+that can fail it. The edge cache needs Spin's key-value store, so its tests run under Spin only;
+`default_cache_control` is tested under both hosts."""
 import secrets
+import signal
 import time
 
 import pytest
 
-from conftest import app_env, start_app, stop
-from loopback_proxy import BreakingProxy
+from conftest import access_log_line, serving, wait_until
 from test_edge_cache import STATE, fresh_key, get, put
 
 TTL_S = 1
@@ -15,15 +17,9 @@ DEFAULT = "public, max-age=31536000, immutable"
 
 @pytest.fixture(scope="module")
 def stale_app(spin_cli, minio, app_credentials, tmp_path_factory):
-    proxy = BreakingProxy(minio.url)
-    env = app_env(minio, app_credentials)
-    env["SPIN_VARIABLE_S3_ENDPOINT"] = proxy.url
-    env["SPIN_VARIABLE_EDGE_CACHE"] = f"ttl={TTL_S}s stale_if_error=60s"
-    env["SPIN_VARIABLE_DEFAULT_CACHE_CONTROL"] = DEFAULT
-    app = start_app("spin", env, tmp_path_factory.mktemp("edge-cache-stale"))
-    yield app, proxy
-    stop(app.proc)
-    proxy.close()
+    with serving("spin", minio, app_credentials, tmp_path_factory.mktemp("edge-cache-stale"), proxied=True,
+                 edge_cache=f"ttl={TTL_S}s stale_if_error=60s", default_cache_control=DEFAULT) as both:
+        yield both
 
 
 @pytest.mark.parametrize("mode", ["503", "reset"])
@@ -57,8 +53,46 @@ def test_a_client_no_cache_revalidates_a_fresh_entry(stale_app, minio):
     assert len(asked) == 1, asked
 
 
-def test_the_default_cache_control_only_fills_in(stale_app, minio):
+@pytest.mark.parametrize("outage", ["stopped", "frozen"])
+def test_minio_stopped_or_frozen_gets_the_stale_copy(stale_app, minio, outage):
     app, _ = stale_app
+    key, body = fresh_key(f"stale-{outage}"), secrets.token_bytes(1200)
+    put(minio, key, body)
+    assert get(app, key).headers[STATE] == "miss"
+    time.sleep(TTL_S + 0.5)
+    request_id = f"stale-{secrets.token_hex(6)}"
+    if outage == "stopped":
+        minio.stop()
+    else:
+        minio.proc.send_signal(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        stale = get(app, key, timeout=10, headers={"X-Request-Id": request_id})
+        elapsed = time.monotonic() - started
+        uncached = get(app, fresh_key("never-cached"), timeout=10)
+    finally:
+        if outage == "stopped":
+            minio.start()
+        else:
+            minio.proc.send_signal(signal.SIGCONT)
+    assert (stale.status_code, stale.headers[STATE], stale.content) == (200, "stale", body)
+    # The wait is bounded by s3_timeout_ms (1.5 s by default) when MinIO never answers.
+    assert elapsed < 2.0, f"the stale copy took {elapsed:.2f}s"
+    assert uncached.status_code == 502, "what the cache never had still fails"
+    line = access_log_line(app, request_id)
+    assert (line["status"], line["cache"], line["upstream_status"]) == (200, "stale", None)
+    wait_until(lambda: get(app, key).headers[STATE] == "revalidated", 20, "MinIO to answer again")
+
+
+@pytest.fixture(scope="module")
+def browser_app(host, minio, app_credentials, tmp_path_factory):
+    with serving(host, minio, app_credentials, tmp_path_factory.mktemp(f"browser-cache-{host}"),
+                 default_cache_control=DEFAULT) as (app, _):
+        yield app
+
+
+def test_the_default_cache_control_only_fills_in(browser_app, minio):
+    app = browser_app
     plain, own = fresh_key("default-cc"), fresh_key("own-cc")
     put(minio, plain, b"a" * 10)
     put(minio, own, b"b" * 10, CacheControl="no-cache")

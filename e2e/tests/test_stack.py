@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import os
+import secrets
 import subprocess
 import time
 from pathlib import Path
@@ -362,6 +363,46 @@ def test_gif_through_the_load_balancer():
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "image/gif"
     assert hashlib.sha256(resp.content).hexdigest() == ASSET_SHA
+
+
+HEALTH_PATH = "/.well-known/gif-gateway/health"
+
+
+def access_log_lines(pods):
+    """The access-log lines (JSON, one per request) in the gateway pods' `kubectl logs`."""
+    lines = []
+    for pod in pods:
+        for line in kubectl("-n", NAMESPACE, "logs", pod, check=False).splitlines():
+            start = line.find('{"time":')
+            if start >= 0:
+                lines.append(json.loads(line[start:]) | {"pod": pod})
+    return lines
+
+
+def test_access_log_and_health_probes_on_the_shim():
+    """Through the real shim: a request's line, under its X-Request-Id, in `kubectl logs`, and the
+    kubelet's probes answered by the component's health path without asking MinIO."""
+    need_shim()
+    request_id = f"e2e-{secrets.token_hex(8)}"
+    resp = requests.get(f"http://{node_ip()}/{KEY}", headers={"X-Request-Id": request_id}, timeout=10)
+    assert (resp.status_code, resp.headers["X-Request-Id"]) == (200, request_id)
+    deployment = kjson("-n", NAMESPACE, "get", "deployment", "gif-gateway")
+    for container in deployment["spec"]["template"]["spec"]["containers"]:
+        for probe in ("readinessProbe", "livenessProbe"):
+            assert container[probe]["httpGet"]["path"] == HEALTH_PATH, (probe, container[probe])
+    pods = [p["metadata"]["name"] for p in
+            kjson("-n", NAMESPACE, "get", "pods", "-l", "core.spinkube.dev/app-name=gif-gateway")["items"]]
+    found = wait_for("the request's line in kubectl logs",
+                     lambda: [line for line in access_log_lines(pods) if line["id"] == request_id], 60)
+    assert len(found) == 1, found
+    line = found[0]
+    assert (line["method"], line["key"], line["status"], line["bytes"], line["upstream_status"]) == (
+        "GET", KEY, 200, len(ASSET.read_bytes()), 200), line
+    probes = wait_for("the kubelet's probes in kubectl logs",
+                      lambda: [line for line in access_log_lines(pods) if line["route"] == "health"], 60)
+    assert all((p["status"], p["upstream_status"], p["bytes"]) == (200, None, 3) for p in probes), probes[:3]
+    record(access_log_line=line, health_probe_lines=len(probes),
+           pods_with_probe_lines=len({p["pod"] for p in probes}))
 
 
 def test_app_hpa_scales_the_gateway_under_real_load():

@@ -264,9 +264,8 @@ mod tests {
         .unwrap();
         assert_eq!(header(&headers, "x-amz-security-token"), "session-token-1");
         let auth = header(&headers, "authorization");
-        assert!(auth.contains(
-            "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,"
-        ));
+        assert!(auth
+            .contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,"));
         assert_eq!(
             auth.rsplit("Signature=").next().unwrap(),
             "cb778f382817171c0d877cc9c7d192f13d0b16e9795d4a17ba8f3e44d0214c26"

@@ -281,7 +281,8 @@ resource "helm_release" "gif_gateway" {
     prometheusRule = {
       replicaJob = local.minio_replica_service
     }
-    cors = { allowedOrigins = var.gateway_cors_allowed_origins }
+    cors         = { allowedOrigins = var.gateway_cors_allowed_origins }
+    browserCache = { defaultCacheControl = var.gateway_default_cache_control }
     networkPolicy = {
       s3 = {
         to = [{ podSelector = { matchLabels = {

@@ -308,6 +308,18 @@ variable "gateway_cors_allowed_origins" {
   }
 }
 
+variable "gateway_default_cache_control" {
+  description = "The Cache-Control browsers get on the gateway's 200, 206 and 304 object answers when MinIO sent none (an object's own always wins; the gateway's error texts keep no-store); empty (off) passes MinIO's alone. Printable ASCII, at most 256 characters; for immutable, versioned keys \"public, max-age=31536000, immutable\". The chart's browserCache.defaultCacheControl, the component's default_cache_control."
+  type        = string
+  default     = ""
+
+  # The component refuses a bad value too, but only in the pods: every object GET a 500, never Ready.
+  validation {
+    condition     = length(var.gateway_default_cache_control) <= 256 && can(regex("^[ -~]*$", var.gateway_default_cache_control))
+    error_message = "gateway_default_cache_control must be a Cache-Control value of printable ASCII (no control characters such as CR or LF), at most 256 characters."
+  }
+}
+
 variable "minio_network_policy_extra_from" {
   description = "More NetworkPolicy peers (e.g. [{ ipBlock = { cidr = \"192.0.2.10/32\" } }]) allowed to MinIO's S3 port besides the gateway, the seeder, the replicas and Prometheus."
   type        = list(any)

@@ -131,6 +131,44 @@ must_fail "gif-gateway: a shim version without its checksums is refused" "no che
   "$HELM" template x charts/gif-gateway --set spinkube.shim.create=true --set spinkube.shim.version=v0.0.1
 must_fail "gif-gateway: a CORS origin with a trailing slash is refused" "/cors/allowedOrigins" -- \
   "$HELM" template x charts/gif-gateway --set cors.allowedOrigins=https://a.example/
+# default_cache_control is sent as a header value as it is: the schema holds it to the component's
+# rule (printable ASCII, at most 256 bytes), so a bad one fails the render instead of the pods.
+must_fail "gif-gateway: a default Cache-Control of 257 bytes is refused" "/browserCache/defaultCacheControl" "maxLength: got 257, want 256" -- \
+  "$HELM" template x charts/gif-gateway --set-json "browserCache.defaultCacheControl=\"max-age=$(printf '9%.0s' {1..249})\""
+must_fail "gif-gateway: a non-ASCII default Cache-Control is refused" "/browserCache/defaultCacheControl" "does not match pattern" -- \
+  "$HELM" template x charts/gif-gateway --set-json 'browserCache.defaultCacheControl="public, max-age=60, café"'
+must_fail "gif-gateway: a default Cache-Control with CR/LF (header injection) is refused" "/browserCache/defaultCacheControl" "does not match pattern" -- \
+  "$HELM" template x charts/gif-gateway --set-json 'browserCache.defaultCacheControl="max-age=60\r\nx-evil: 1"'
+must_fail "gif-gateway: a session token key that is no Secret key name is refused" "/s3/credentialsSecret/sessionTokenKey" -- \
+  "$HELM" template x charts/gif-gateway --set-json 's3.credentialsSecret.sessionTokenKey="session token"'
+# The SpinApp's variables: default_cache_control carries the value as it is; s3_session_token
+# comes only from the Secret key s3.credentialsSecret.sessionTokenKey (never a value), and there
+# is no such variable without it.
+spinapp_vars_are() { # python expression over v (variable name -> SpinApp variable), helm args...
+  local assertion=$1; shift
+  "$HELM" template x charts/gif-gateway -s templates/spinapp.yaml "$@" > "$WORK/spinapp-vars.yaml" || return 1
+  python3 - "$WORK/spinapp-vars.yaml" "$assertion" <<'PY'
+import json, sys, yaml
+v = {x["name"]: x for x in yaml.safe_load(open(sys.argv[1]))["spec"]["variables"]}
+assert eval(sys.argv[2], {"v": v}), f"not {sys.argv[2]}: {json.dumps(v, indent=1)}"
+PY
+}
+CC_IMMUTABLE='public, max-age=31536000, immutable, no-cache="set-cookie"'
+run "gif-gateway: the SpinApp's default_cache_control is empty by default" \
+  spinapp_vars_are 'v["default_cache_control"] == {"name": "default_cache_control", "value": ""}'
+run "gif-gateway: the SpinApp's default_cache_control is browserCache.defaultCacheControl as it is (commas, quotes)" \
+  spinapp_vars_are "v['default_cache_control'] == {'name': 'default_cache_control', 'value': '$CC_IMMUTABLE'}" \
+  --set-json "browserCache.defaultCacheControl=$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$CC_IMMUTABLE")"
+run "gif-gateway: a default Cache-Control of exactly 256 bytes is accepted" \
+  spinapp_vars_are 'len(v["default_cache_control"]["value"]) == 256' \
+  --set-json "browserCache.defaultCacheControl=\"max-age=$(printf '9%.0s' {1..248})\""
+must_fail "self-test: the SpinApp variable check fails when the value is not there" "AssertionError" "not v['default_cache_control']" -- \
+  spinapp_vars_are "v['default_cache_control'] == {'name': 'default_cache_control', 'value': '$CC_IMMUTABLE'}"
+run "gif-gateway: without s3.credentialsSecret.sessionTokenKey the SpinApp has no s3_session_token" \
+  spinapp_vars_are '"s3_session_token" not in v and "s3_access_key" in v'
+run "gif-gateway: with s3.credentialsSecret.sessionTokenKey the SpinApp's s3_session_token is that key of the credentials Secret" \
+  spinapp_vars_are 'v["s3_session_token"] == {"name": "s3_session_token", "valueFrom": {"secretKeyRef": {"name": "sts-creds", "key": "sessionToken"}}}' \
+  --set s3.credentialsSecret.name=sts-creds --set s3.credentialsSecret.sessionTokenKey=sessionToken
 must_fail "gif-gateway: a malformed shim checksum is refused" "/spinkube/shim/sha256/v0.25.1/x86_64" -- \
   "$HELM" template x charts/gif-gateway --set spinkube.shim.create=true --set 'spinkube.shim.sha256.v0\.25\.1.x86_64=1755fbeb'
 # NOTES.txt prints commands only for objects the release has. helm template leaves NOTES.txt out

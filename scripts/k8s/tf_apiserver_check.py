@@ -140,6 +140,12 @@ def check_validations(args):
          "each checksum 64 lowercase hex digits"),
         ("a CORS origin with a path", {"gateway_cors_allowed_origins": "https://a.example/path"}, None,
          "gateway_cors_allowed_origins must be empty"),
+        ("a default Cache-Control of 257 characters", {"gateway_default_cache_control": "max-age=" + "9" * 249}, None,
+         "gateway_default_cache_control must be a Cache-Control value"),
+        ("a default Cache-Control with CR/LF", {"gateway_default_cache_control": "max-age=60\r\nx-evil: 1"}, None,
+         "gateway_default_cache_control must be a Cache-Control value"),
+        ("a non-ASCII default Cache-Control", {"gateway_default_cache_control": "public, caf\u00e9"}, None,
+         "gateway_default_cache_control must be a Cache-Control value"),
         ("a spin-operator version without a CRD checksum", {"spin_operator_version": "0.0.1"}, None,
          "no checksum (64 lowercase hex digits) for spin_operator_version 0.0.1"),
     ]

@@ -61,8 +61,14 @@ pub const DEFAULT_CACHE_CONTROL: Variable = Variable {
     default: Some(""),
 };
 
+/// `on` or `off`: whether every request gets its line in the access log (`access_log`).
+pub const ACCESS_LOG: Variable = Variable {
+    name: "access_log",
+    default: Some("on"),
+};
+
 /// Every variable the gateway reads.
-pub const VARIABLE_NAMES: [&str; 11] = [
+pub const VARIABLE_NAMES: [&str; 12] = [
     S3_ENDPOINT.name,
     S3_BUCKET.name,
     S3_REGION.name,
@@ -74,6 +80,7 @@ pub const VARIABLE_NAMES: [&str; 11] = [
     DEFAULT_CACHE_CONTROL.name,
     EDGE_CACHE.name,
     CORS_ALLOWED_ORIGINS.name,
+    ACCESS_LOG.name,
 ];
 
 /// `off`, or `ttl=<duration> [max=<size>]`: see `cache::parse_settings`.
@@ -185,6 +192,21 @@ pub fn cors_from_lookup(
     })
 }
 
+/// Whether the access log is on. A bad value fails the health check but not the requests, which
+/// are logged as by default: a typo must not silence the log.
+pub fn access_log_from_lookup(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<bool, ConfigError> {
+    match get(&lookup, &ACCESS_LOG)?.as_str() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(ConfigError {
+            variable: ACCESS_LOG.name,
+            problem: "must be `on` or `off`",
+        }),
+    }
+}
+
 impl Config {
     /// Builds the configuration from a lookup that returns `None` for unset variables.
     /// Reads eight variables; `index_object` is not among them.
@@ -235,6 +257,8 @@ pub struct Settings {
     /// Who may read cross-origin, `None` when CORS is off. It shapes every answer, so a bad
     /// value fails every GET and HEAD.
     pub cors: Result<Option<crate::cors::Cors>, ConfigError>,
+    /// Whether requests are logged.
+    pub access_log: Result<bool, ConfigError>,
 }
 
 impl Settings {
@@ -245,6 +269,7 @@ impl Settings {
             index_object: index_object_from_lookup(&lookup),
             edge_cache: edge_cache_from_lookup(&lookup),
             cors: cors_from_lookup(&lookup),
+            access_log: access_log_from_lookup(&lookup),
         }
     }
 
@@ -256,6 +281,7 @@ impl Settings {
             self.index_object.as_ref().err(),
             self.edge_cache.as_ref().err(),
             self.cors.as_ref().err(),
+            self.access_log.as_ref().err(),
         ];
         parts.into_iter().flatten().next()
     }
@@ -390,12 +416,22 @@ mod tests {
     }
 
     #[test]
+    fn the_access_log_is_on_unless_turned_off() {
+        assert_eq!(with(&[]).access_log, Ok(true));
+        assert_eq!(with(&[("access_log", " off ")]).access_log, Ok(false));
+        let bad = with(&[("access_log", "false")]);
+        assert_eq!(bad.access_log.unwrap_err().variable, "access_log");
+        assert!(bad.config.is_ok() && bad.cors.is_ok());
+    }
+
+    #[test]
     fn health_sees_a_problem_in_any_part() {
         for (name, value) in [
             ("s3_timeout_ms", "5"),
             ("index_object", "../x.gif"),
             ("edge_cache", "on"),
             ("cors_allowed_origins", "example.com"),
+            ("access_log", "yes"),
         ] {
             assert_eq!(
                 with(&[(name, value)]).problem().map(|e| e.variable),

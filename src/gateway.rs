@@ -24,11 +24,13 @@ pub async fn serve(request: Request) -> Response {
         extra: Vec::new(),
         default_cache_control: None,
         log: RefCell::new(record(request.method(), header(REQUEST_ID_HEADER))),
+        log_enabled: true,
         started_ns,
     };
     // Read before the method check: a preflight's answer depends on `cors_allowed_origins`.
     let instance = instance::get().await;
     let settings = &instance.settings;
+    reply.log_enabled = settings.access_log != Ok(false);
     let origin = header("origin");
     reply.head_only = match *request.method() {
         Method::GET => false,

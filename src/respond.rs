@@ -25,6 +25,8 @@ pub struct Reply<'a> {
     pub extra: HeaderList,
     pub default_cache_control: Option<&'a str>,
     pub log: RefCell<Record>,
+    /// `access_log`: whether the line is printed (the id is sent either way).
+    pub log_enabled: bool,
     /// The monotonic clock when the request arrived.
     pub started_ns: u64,
 }
@@ -148,7 +150,9 @@ fn build(
     // Logged as the head goes to the host: neither host says reliably when, or whether, a body
     // it streams on by itself has reached the client (Spin 4.0 never resolves `_sent` for a
     // client that leaves mid-body; wasmtime 44 resolves it before the body has gone).
-    print_line(record.line(monotonic_clock::now().saturating_sub(reply.started_ns)));
+    if reply.log_enabled {
+        print_line(record.line(monotonic_clock::now().saturating_sub(reply.started_ns)));
+    }
     response
 }
 

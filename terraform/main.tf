@@ -283,6 +283,7 @@ resource "helm_release" "gif_gateway" {
     }
     cors         = { allowedOrigins = var.gateway_cors_allowed_origins }
     browserCache = { defaultCacheControl = var.gateway_default_cache_control }
+    accessLog    = { enabled = var.gateway_access_log }
     networkPolicy = {
       s3 = {
         to = [{ podSelector = { matchLabels = {

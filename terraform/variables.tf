@@ -320,6 +320,12 @@ variable "gateway_default_cache_control" {
   }
 }
 
+variable "gateway_access_log" {
+  description = "Whether the gateway writes one JSON line per request to its pods' stdout (kubectl logs), with the X-Request-Id every answer carries. The chart's accessLog.enabled, the component's access_log."
+  type        = bool
+  default     = true
+}
+
 variable "minio_network_policy_extra_from" {
   description = "More NetworkPolicy peers (e.g. [{ ipBlock = { cidr = \"192.0.2.10/32\" } }]) allowed to MinIO's S3 port besides the gateway, the seeder, the replicas and Prometheus."
   type        = list(any)

@@ -2,12 +2,13 @@
 answer carries in X-Request-Id, and never a credential, a signature or a query string."""
 import re
 import secrets
+import time
 from datetime import datetime, timezone
 
 import pytest
 import requests
 
-from conftest import BUCKET, GIF, GIF_KEY, access_log, access_log_line, component_stdout
+from conftest import BUCKET, GIF, GIF_KEY, access_log, access_log_line, component_stdout, serving
 
 FIELDS = {"time", "id", "method", "route", "key", "status", "bytes", "ms", "upstream_status", "upstream_ms",
           "cache", "retried"}
@@ -113,3 +114,20 @@ def test_stdout_holds_only_access_log_lines(app):
     assert lines, "no stdout at all"
     assert [line for line in lines if not line.startswith('{"time":')] == []
     assert len(access_log(app)) == len(lines)
+
+
+def test_access_log_off_prints_nothing_and_a_bad_value_fails_only_the_health_check(
+        host, minio, app_credentials, tmp_path):
+    (tmp_path / "off").mkdir(), (tmp_path / "bad").mkdir()
+    with serving(host, minio, app_credentials, tmp_path / "off", access_log="off") as (app, _):
+        response = requests.get(f"{app.url}/{GIF_KEY}", headers={"X-Request-Id": "quiet-1"}, timeout=30)
+        assert (response.status_code, response.headers["X-Request-Id"]) == (200, "quiet-1")
+        assert app.get("/.well-known/gif-gateway/health").status_code == 200
+        time.sleep(1)  # a line, if one were printed, is written before the answer
+        assert access_log(app) == []
+    with serving(host, minio, app_credentials, tmp_path / "bad", access_log="quiet") as (app, _):
+        health = app.get("/.well-known/gif-gateway/health")
+        assert health.status_code == 500
+        assert "access_log" in app.logs() and "quiet" not in app.logs(), "named, its value never printed"
+        response, line = send(app)
+        assert response.status_code == 200 and line["status"] == 200, "a typo never silences the log"

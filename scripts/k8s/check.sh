@@ -154,6 +154,12 @@ assert eval(sys.argv[2], {"v": v}), f"not {sys.argv[2]}: {json.dumps(v, indent=1
 PY
 }
 CC_IMMUTABLE='public, max-age=31536000, immutable, no-cache="set-cookie"'
+run "gif-gateway: the SpinApp's access_log is on by default" \
+  spinapp_vars_are 'v["access_log"] == {"name": "access_log", "value": "on"}'
+run "gif-gateway: accessLog.enabled=false turns the SpinApp's access_log off" \
+  spinapp_vars_are 'v["access_log"] == {"name": "access_log", "value": "off"}' --set accessLog.enabled=false
+must_fail "gif-gateway: an accessLog.enabled that is no boolean is refused" "/accessLog/enabled" "want boolean" -- \
+  "$HELM" template x charts/gif-gateway --set-string accessLog.enabled=quiet
 run "gif-gateway: the SpinApp's default_cache_control is empty by default" \
   spinapp_vars_are 'v["default_cache_control"] == {"name": "default_cache_control", "value": ""}'
 run "gif-gateway: the SpinApp's default_cache_control is browserCache.defaultCacheControl as it is (commas, quotes)" \

@@ -179,7 +179,9 @@ class Minio:
         text = requests.get(f"{self.url}/minio/v2/metrics/node", timeout=5).text
         total = 0.0
         for line in text.splitlines():
-            if line.startswith("minio_s3_requests_total{") and ('api="getobject"' in line or 'api="headobject"' in line):
+            if line.startswith("minio_s3_requests_total{") and (
+                'api="getobject"' in line or 'api="headobject"' in line
+            ):
                 total += float(line.rsplit(" ", 1)[1])
         return total
 

@@ -60,7 +60,9 @@ def test_a_preflight_is_answered_without_minio(cors_app):
     assert proxy.requests[before:] == [], "a preflight reached MinIO"
 
 
-@pytest.mark.parametrize("origin, method", [(B, "GET"), (A + ":8443", "GET"), ("null", "GET"), (A, "PUT"), (A, "DELETE")])
+@pytest.mark.parametrize(
+    "origin, method", [(B, "GET"), (A + ":8443", "GET"), ("null", "GET"), (A, "PUT"), (A, "DELETE")]
+)
 def test_a_refused_preflight_gets_no_cors_headers_and_never_reaches_minio(cors_app, origin, method):
     app, proxy = cors_app
     before = len(proxy.requests)

@@ -983,7 +983,7 @@ def machine_facts() -> dict:
     os_name = platform.system()
     try:
         with open("/etc/os-release") as f:
-            os_name = dict(l.strip().split("=", 1) for l in f if "=" in l).get("PRETTY_NAME", os_name).strip('"')
+            os_name = dict(ln.strip().split("=", 1) for ln in f if "=" in ln).get("PRETTY_NAME", os_name).strip('"')
     except OSError:
         pass
     s3www = S3www()
@@ -1001,8 +1001,9 @@ def machine_facts() -> dict:
             "nginx": run_text([NGINX_BIN, "-v"]).replace("nginx version: ", ""),
             "s3www": s3www.label,
             "s3www_binary": str(s3www.binary),
-            "s3www_build": " ".join(l.strip() for l in run_text(["go", "version", "-m", str(s3www.binary)]).splitlines()
-                                    if "minio-go" in l or l.strip().startswith(str(s3www.binary)) or "go1." in l)[:200],
+            "s3www_build": " ".join(
+                ln.strip() for ln in run_text(["go", "version", "-m", str(s3www.binary)]).splitlines()
+                if "minio-go" in ln or ln.strip().startswith(str(s3www.binary)) or "go1." in ln)[:200],
             "spin": (run_text([SPIN_BIN, "--version"]) + f" ({SPIN_BIN})") if SPIN_BIN else "not installed",
             "nginx_s3_gateway": nginx_s3_gateway_facts(),
             "rustc": run_text(["rustc", "--version"]),

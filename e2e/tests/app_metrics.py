@@ -76,9 +76,10 @@ def draw_scaling(start, end, path=PICTURE, title="gif-gateway e2e load test"):
     import matplotlib
 
     matplotlib.use("Agg")
+    from datetime import datetime, timezone
+
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
-    from datetime import datetime, timezone
 
     step = 5
     t = lambda ts: datetime.fromtimestamp(float(ts), tz=timezone.utc)  # noqa: E731

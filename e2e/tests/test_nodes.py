@@ -14,17 +14,17 @@ import time
 import requests
 
 from conftest import (
-    active_targets,
-    Background,
-    need_shim,
     ASSET,
     KUBECTL,
     MONITORING,
     NAMESPACE,
     STRAY_LABELS,
+    Background,
+    active_targets,
     gateway_pod_labels,
     kjson,
     kubectl,
+    need_shim,
     node_ip,
     pod_ready,
     pods_by_node,

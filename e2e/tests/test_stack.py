@@ -19,17 +19,17 @@ from botocore.exceptions import ClientError
 
 from app_metrics import draw_scaling
 from conftest import (
-    active_targets,
-    Background,
-    Hammer,
-    need_shim,
     ASSET,
     NAMESPACE,
+    Background,
+    Hammer,
+    active_targets,
     gateway_pod_labels,
     gateway_settled_at,
     get_raw,
     kjson,
     kubectl,
+    need_shim,
     node_ip,
     pod_ready,
     record,

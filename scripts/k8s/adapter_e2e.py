@@ -23,8 +23,8 @@ kube-prometheus-stack.yaml.tftpl) while they answer 6 and 3 invalid-key requests
     k8s_deployment_name=gif-gateway (the sum over both instances), 0 in another namespace
 """
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import socket
@@ -71,10 +71,10 @@ def start(name, args, env=None):
 
 
 def stop_all():
-    for name, p in reversed(procs):
+    for _name, p in reversed(procs):
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGTERM)
-    for name, p in procs:
+    for _name, p in procs:
         try:
             p.wait(10)
         except subprocess.TimeoutExpired:
@@ -295,7 +295,7 @@ def main():
         except urllib.error.HTTPError as e:
             if empty_ok and e.code == 404:
                 return {"items": []}
-            raise SystemExit(f"GET {path}: HTTP {e.code}: {e.read()[:500]!r}")
+            raise SystemExit(f"GET {path}: HTTP {e.code}: {e.read()[:500]!r}") from e
 
     def check(base, quiet=False):
         problems = []

@@ -32,7 +32,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -447,9 +446,9 @@ def main():
     mc("rm", f"p/{BUCKET}/bulk/obj-000.bin", aliases=aliases)
     mc("cp", gif, f"p/{BUCKET}/new.gif", aliases=aliases)
     for r_alias in ("r1", "r2"):
-        wait(lambda: diff_empty("p", r_alias, aliases)[0], f"{r_alias} converges after delete + put", 60)
+        wait(lambda a=r_alias: diff_empty("p", a, aliases)[0], f"{r_alias} converges after delete + put", 60)
     for s in (s2, s4):
-        wait(lambda: metric(s, "gif_replica_sync_diff_objects") == 0 and metric(s, "gif_replica_sync_ready") == 1,
+        wait(lambda s=s: metric(s, "gif_replica_sync_diff_objects") == 0 and metric(s, "gif_replica_sync_ready") == 1,
              f"{s.name}: metrics report ready and 0 differences", 30)
     log("delete and new object mirrored to both replicas; /metrics: ready=1, diff_objects=0")
 

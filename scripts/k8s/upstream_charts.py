@@ -371,9 +371,9 @@ def check(args):
         if "ipBlock" in peer:
             return None
         nsel = peer.get("namespaceSelector")
-        return [(n, l) for n, l in inventory
+        return [(n, labels) for n, labels in inventory
                 if (n == own_ns if nsel is None else matches(nsel, {"kubernetes.io/metadata.name": n}))
-                and matches(peer.get("podSelector") or {}, l)]
+                and matches(peer.get("podSelector") or {}, labels)]
 
     bad, prom_peers = [], 0
     for d in ours:

@@ -32,11 +32,13 @@ fi
 
 if has rust-lint; then
   # clippy and rustfmt of the pinned toolchain, with the component target (clippy checks it too).
-  # `rustup toolchain install` adds what is missing to an installed toolchain.
+  # `rustup toolchain install` adds what is missing to an installed toolchain. --no-self-update:
+  # installing a toolchain must not replace the machine's rustup (with a RUSTUP_HOME that does not
+  # disable auto_self_update, rustup would update, even downgrade, itself).
   have=$(rustup component list --toolchain "$RUST_LINT_TOOLCHAIN" --installed 2>/dev/null || true)
   if ! { grep -q '^clippy-' <<<"$have" && grep -q '^rustfmt-' <<<"$have" && grep -qx 'rust-std-wasm32-wasip2' <<<"$have"; }; then
     step "installing Rust $RUST_LINT_TOOLCHAIN with clippy, rustfmt and the wasm32-wasip2 target (rustup)"
-    rustup toolchain install "$RUST_LINT_TOOLCHAIN" --profile minimal --component clippy,rustfmt --target wasm32-wasip2
+    rustup toolchain install --no-self-update "$RUST_LINT_TOOLCHAIN" --profile minimal --component clippy,rustfmt --target wasm32-wasip2
   fi
 fi
 

@@ -4,7 +4,7 @@
 # `scripts/install-tools.sh lint` puts into .tools/ (versions: pins.env).
 #   clippy, rustfmt   cargo +RUST_LINT_TOOLCHAIN, the workspace natively and the components for wasm32-wasip2
 #   ruff              the Python of tests/, bench/, scripts/, e2e/ (ruff.toml)
-#   shellcheck        every tracked *.sh and .ci/run (.shellcheckrc)
+#   ShellCheck        every tracked *.sh and .ci/run (.shellcheckrc)
 #   go vet            each Go module with Go code of its own
 #   terraform fmt     terraform/ (terraform or tofu from PATH, as `make k8s-check` uses), and tflint
 set -euo pipefail

@@ -11,7 +11,7 @@ SEEDER      := target/release/seeder
 TOOLS       := .tools
 PYTHON      := $(TOOLS)/venv/bin/python
 
-.PHONY: help tools test-tools build run test unit-test integration-test k8s-check e2e k8s-images docs bench bench-quick bench-explore clean
+.PHONY: help tools test-tools lint-tools build run test lint unit-test integration-test k8s-check e2e k8s-images docs bench bench-quick bench-explore clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -21,6 +21,9 @@ tools: ## Install the pinned tools `make run` needs into .tools/ (MinIO from sou
 
 test-tools: ## Install the pinned tools `make test` needs on top of `make tools` (wasm-tools, the test virtualenv, Chromium)
 	scripts/install-tools.sh test
+
+lint-tools: ## Install the pinned linters `make lint` needs into .tools/ (clippy and rustfmt of pins.env's toolchain, ruff, shellcheck, tflint)
+	scripts/install-tools.sh lint
 
 build: tools ## Build the component, the variables adapter, the seeder and the wasmtime composition
 	@# Two builds: built together, the adapter's wit-bindgen features would be unified into the
@@ -35,7 +38,10 @@ build: tools ## Build the component, the variables adapter, the seeder and the w
 run: build ## Start MinIO, seed it and serve the GIF (Ctrl-C stops)
 	scripts/local-stack.sh
 
-test: test-tools build unit-test integration-test k8s-check e2e ## All tests: unit, integration (real MinIO, spin up and wasmtime, Chromium), Kubernetes checks, end-to-end on a real cluster
+test: lint test-tools build unit-test integration-test k8s-check e2e ## All tests: the lint gate, unit, integration (real MinIO, spin up and wasmtime, Chromium), Kubernetes checks, end-to-end on a real cluster
+
+lint: lint-tools ## The lint gate: cargo fmt and clippy (native and wasm32-wasip2, -D warnings), ruff, shellcheck, go vet, terraform fmt and tflint
+	scripts/lint.sh
 
 unit-test: ## Native unit tests of the workspace (cargo test)
 	cargo test --locked --workspace

@@ -107,6 +107,7 @@ start_apiserver() {
     ${KUBE_APISERVER_EXTRA_ARGS:-}
 }
 
+# shellcheck disable=SC2034  # CA_DATA and TOKEN are read by render (the template's ${...})
 write_kubeconfig() {
   local CA_DATA TOKEN
   CA_DATA=$(base64 -w0 < "$STATE/pki/apiserver.crt"); TOKEN=$(cat "$STATE/token")

@@ -20,6 +20,8 @@
 # No node has a default route and the host does not forward, so no packet of the cluster can
 # leave this machine. State, logs, certs under $E2E_CLUSTER_STATE (target/e2e/cluster); node 2's
 # under its node2/ subdir. See e2e/README.md for the flags and the reasons.
+# Node 2's configs are rendered in a subshell that sets node 2's values (write_configs), on purpose:
+# shellcheck disable=SC2031
 set -euo pipefail
 E2E=$(cd "$(dirname "$0")" && pwd -P) # physical path: compared with /proc/PID/exe
 ROOT=$(dirname "$E2E")
@@ -36,7 +38,11 @@ NET_PREFIX=${E2E_NET_PREFIX:-30}
 VETH=${E2E_VETH:-${NETNS:0:10}0} # host side; the node side is eth0 inside the netns (IFNAMSIZ 15)
 NODE_NAME=${E2E_NODE_NAME:-$NETNS}
 SERVICE_CIDR=${E2E_SERVICE_CIDR:-10.96.0.0/16}
+# Read by no script or template (kube-apiserver takes SERVICE_CIDR's first IP itself); kept because
+# e2e/README.md documents E2E_KUBERNETES_SVC_IP.
+# shellcheck disable=SC2034
 KUBERNETES_SVC_IP=${E2E_KUBERNETES_SVC_IP:-10.96.0.1} # first IP of SERVICE_CIDR
+# shellcheck disable=SC2034  # read by render (kubelet.yaml.tmpl, coredns.yaml)
 DNS_IP=${E2E_DNS_IP:-10.96.0.10}
 CLUSTER_CIDR=${E2E_CLUSTER_CIDR:-10.244.0.0/16}
 POD_CIDR=${E2E_POD_CIDR:-10.244.0.0/24}
@@ -183,6 +189,7 @@ net_up() {
 }
 
 # ---- config files (e2e/templates) -----------------------------------------------------------
+# shellcheck disable=SC2034  # SPIN_RUNTIME is read by render (containerd.toml.tmpl)
 write_configs() {
   local SPIN_RUNTIME="" t=$E2E/templates
   mkdir -p "$STATE/containerd" "$STATE/cni/net.d" "$STATE/kubelet" "$STATE/pod-logs" "$STATE/kubelet-plugins"
@@ -199,7 +206,9 @@ write_configs() {
   render "$t/kubelet.yaml.tmpl" > "$STATE/kubelet/config.yaml"
   render "$t/kube-proxy.yaml.tmpl" > "$STATE/kube-proxy.yaml"
   node2 || return 0
-  # Node 2: the same templates, with node 2's names, addresses, paths and cgroup root.
+  # Node 2: the same templates, with node 2's names, addresses, paths and cgroup root, set in a
+  # subshell on purpose so that node 1's values survive it.
+  # shellcheck disable=SC2030
   (
     STATE=$NODE2_STATE SOCK=$SOCK2 NETNS=$NODE2_NETNS NODE_NAME=$NODE2_NAME NODE_IP=$NODE2_IP
     POD_CIDR=$POD_CIDR2 CGROUP_NAME=$CGROUP_NAME2

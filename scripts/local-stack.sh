@@ -44,10 +44,13 @@ ENV
   )
 fi
 chmod 600 "$secrets"
-# shellcheck disable=SC1090
-set -a; . "$secrets"; set +a
+set -a
+# shellcheck disable=SC1090  # generated above, at run time
+. "$secrets"
+set +a
 
 pids=()
+# shellcheck disable=SC2329  # invoked by `trap cleanup EXIT` below (a false positive of 0.11)
 cleanup() {
   trap - INT TERM EXIT
   rm -f "$LOCAL_DIR/stack.env" "$LOCAL_DIR/stack.env.tmp"

@@ -179,7 +179,9 @@ class Minio:
         text = requests.get(f"{self.url}/minio/v2/metrics/node", timeout=5).text
         total = 0.0
         for line in text.splitlines():
-            if line.startswith("minio_s3_requests_total{") and ('api="getobject"' in line or 'api="headobject"' in line):
+            if line.startswith("minio_s3_requests_total{") and (
+                'api="getobject"' in line or 'api="headobject"' in line
+            ):
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
@@ -249,9 +251,9 @@ def start_app(host: str, env: dict, tmp_dir: Path, wait: bool = True) -> App:
         try:
             wait_until(lambda: proc.poll() is None and app.get("/", timeout=2).status_code == 200, 60,
                        f"{host} to serve the component (log: {log_path})")
-        except AssertionError:
+        except AssertionError as e:
             stop(proc)
-            raise AssertionError(f"{host} did not serve the component:\n{app.logs()[-3000:]}")
+            raise AssertionError(f"{host} did not serve the component:\n{app.logs()[-3000:]}") from e
     return app
 
 

@@ -35,7 +35,9 @@ def test_index_page_renders_the_gif_in_chromium(app):
         response = page.goto(app.url + "/", wait_until="load")
         assert response.status == 200
         page.wait_for_function("document.getElementById('gif').complete", timeout=10_000)
-        width, height = page.evaluate("[document.getElementById('gif').naturalWidth, document.getElementById('gif').naturalHeight]")
+        width, height = page.evaluate(
+            "[document.getElementById('gif').naturalWidth, document.getElementById('gif').naturalHeight]"
+        )
         assert width > 0 and height > 0
         assert (width, height) == (240, 240)
         assert not errors, errors

@@ -12,7 +12,9 @@ SPIN_IMPORTS = {"spin:variables/variables@3.0.0", "spin:key-value/key-value@3.0.
 
 
 def world_of(path):
-    wit = subprocess.run([str(WASM_TOOLS_BIN), "component", "wit", str(path)], capture_output=True, text=True, check=True).stdout
+    wit = subprocess.run(
+        [str(WASM_TOOLS_BIN), "component", "wit", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     imports = set(re.findall(r"^\s*import ([\w:/.\-@]+);", wit, re.M))
     exports = set(re.findall(r"^\s*export ([\w:/.\-@]+);", wit, re.M))
     return imports, exports
@@ -34,6 +36,8 @@ def test_component_exports_only_the_wasip3_handler_and_imports_only_wasi_and_spi
 def test_composition_only_adds_the_variables_and_key_value_provider():
     imports, exports = world_of(COMPOSED)
     assert exports == {HANDLER}
-    assert not [i for i in imports if i.startswith(("spin:", "fermyon:"))], "variables and key-value must be satisfied inside the composition"
+    assert not [i for i in imports if i.startswith(("spin:", "fermyon:"))], (
+        "variables and key-value must be satisfied inside the composition"
+    )
     # The served composition embeds the component unchanged.
     assert COMPONENT.read_bytes() in COMPOSED.read_bytes()

@@ -60,7 +60,9 @@ def test_a_preflight_is_answered_without_minio(cors_app):
     assert proxy.requests[before:] == [], "a preflight reached MinIO"
 
 
-@pytest.mark.parametrize("origin, method", [(B, "GET"), (A + ":8443", "GET"), ("null", "GET"), (A, "PUT"), (A, "DELETE")])
+@pytest.mark.parametrize(
+    "origin, method", [(B, "GET"), (A + ":8443", "GET"), ("null", "GET"), (A, "PUT"), (A, "DELETE")]
+)
 def test_a_refused_preflight_gets_no_cors_headers_and_never_reaches_minio(cors_app, origin, method):
     app, proxy = cors_app
     before = len(proxy.requests)
@@ -127,7 +129,7 @@ def test_an_invalid_origin_is_a_clear_configuration_error(host, minio, app_crede
     try:
         for path in ("/", f"/{GIF_KEY}"):
             # In a list: a 500 Response is falsy, and wait_until waits for a truthy answer.
-            [response] = wait_until(lambda: [app.get(path, timeout=2)], 60, f"{host} to answer")
+            [response] = wait_until(lambda path=path: [app.get(path, timeout=2)], 60, f"{host} to answer")
             assert (response.status_code, response.text) == (500, "gateway is not configured\n"), path
         wait_until(lambda: "Spin variable 'cors_allowed_origins' must be" in app.logs(), 10, "the log to say why")
         assert preflight(app, A).status_code == 405

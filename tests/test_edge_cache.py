@@ -147,7 +147,10 @@ def test_a_bad_setting_is_a_clear_configuration_error(spin_cli, minio, app_crede
     try:
         response = get(app, GIF_KEY)
         assert (response.status_code, response.text) == (500, "gateway is not configured\n")
-        assert "Spin variable 'edge_cache' must be `off` or `ttl=<duration> [max=<size>] [stale_if_error=<duration>]`" in app.logs()
+        assert (
+            "Spin variable 'edge_cache' must be `off` or `ttl=<duration> [max=<size>] [stale_if_error=<duration>]`"
+            in app.logs()
+        )
     finally:
         stop(app.proc)
 

@@ -157,7 +157,9 @@ def test_other_methods_are_405_with_allow(app, method):
     assert response.getheader("Allow") == "GET, HEAD"
 
 
-@pytest.mark.parametrize("key", ["with space.gif", "plus+sign.gif", "percent%25.gif", "100% real.gif", "猫/café ünïcode.gif", "a=b&c.gif"])
+@pytest.mark.parametrize(
+    "key", ["with space.gif", "plus+sign.gif", "percent%25.gif", "100% real.gif", "猫/café ünïcode.gif", "a=b&c.gif"]
+)
 def test_keys_needing_encoding_round_trip(app, minio, key):
     body = f"object {key}".encode()
     minio.s3(minio.root).put_object(Bucket=BUCKET, Key=key, Body=body, ContentType="application/octet-stream")

@@ -30,13 +30,17 @@ def test_a_one_byte_if_range_request_moves_a_few_bytes_not_the_object(proxied_ap
     key, body = big_object
     head = requests.head(f"{app.url}/{key}", timeout=30)
     for validator in (head.headers["ETag"], head.headers["Last-Modified"]):
-        response, upstream_bytes = moved(proxy, lambda: app.get(f"/{key}", headers={"Range": "bytes=0-0", "If-Range": validator}))
+        response, upstream_bytes = moved(
+            proxy, lambda v=validator: app.get(f"/{key}", headers={"Range": "bytes=0-0", "If-Range": v})
+        )
         assert response.status_code == 206, (validator, response.status_code)
         assert response.content == body[:1]
         assert response.headers["Content-Range"] == f"bytes 0-0/{BIG}"
         assert upstream_bytes < 16_384, f"{upstream_bytes} bytes came from MinIO for one byte ({validator})"
     # A stale validator: the whole object, fetched once more without the range (RFC 9110 §13.1.5).
-    response, upstream_bytes = moved(proxy, lambda: app.get(f"/{key}", headers={"Range": "bytes=0-0", "If-Range": '"stale"'}))
+    response, upstream_bytes = moved(
+        proxy, lambda: app.get(f"/{key}", headers={"Range": "bytes=0-0", "If-Range": '"stale"'})
+    )
     assert response.status_code == 200 and response.content == body
     assert upstream_bytes < BIG + 16_384, "the whole object once, not twice"
 
@@ -47,7 +51,9 @@ def test_if_modified_since_does_not_reach_minio_beside_if_none_match(proxied_app
     last_modified = app.get(f"/{key}", headers={"Range": "bytes=0-0"}).headers["Last-Modified"]
     seen = len(proxy.requests)
     # The ETag does not match, so If-None-Match decides: 200, whatever the date says.
-    response = app.get(f"/{key}", headers={"If-None-Match": '"other"', "If-Modified-Since": last_modified, "Range": "bytes=0-3"})
+    response = app.get(
+        f"/{key}", headers={"If-None-Match": '"other"', "If-Modified-Since": last_modified, "Range": "bytes=0-3"}
+    )
     assert response.status_code == 206
     sent = [fields for line, fields in proxy.requests[seen:] if key in line]
     assert sent and all("if-modified-since" not in fields for fields in sent), sent

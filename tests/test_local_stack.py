@@ -43,7 +43,9 @@ def test_run_script_serves_stops_and_reuses_its_data(host, tmp_path):
         assert set(values) >= {"APP_URL", "MINIO_URL", "BUCKET", "GIF_KEY"}
         gif = requests.get(f"{values['APP_URL']}/{values['GIF_KEY']}", timeout=10)
         assert gif.status_code == 200 and sha256(gif.content) == sha256(GIF.read_bytes())
-        assert requests.get(f"{values['MINIO_URL']}/{values['BUCKET']}/{values['GIF_KEY']}", timeout=5).status_code == 403
+        assert (
+            requests.get(f"{values['MINIO_URL']}/{values['BUCKET']}/{values['GIF_KEY']}", timeout=5).status_code == 403
+        )
     finally:
         code, output = stop_stack(proc)
     assert code in (0, 130, 143), output

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import GIF, GIF_KEY, BUCKET, ROOT, free_port, sha256, stop, wait_until
+from conftest import BUCKET, GIF, GIF_KEY, ROOT, free_port, sha256, stop, wait_until
 
 S3WWW_BIN = Path(os.environ.get("S3WWW_BIN", ROOT.parent / "shared" / "anchors" / "bin" / "s3www"))
 

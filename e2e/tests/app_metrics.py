@@ -10,7 +10,9 @@ PROM = f"/api/v1/namespaces/{MONITORING}/services/kube-prometheus-stack-promethe
 GATEWAY = "gif-gateway"
 REPLICAS = "gif-minio-replicas"
 # What the HPA and the dashboard select: the series each gateway pod pushes over OTLP.
-APP_SERIES = f'spin_request_count_total{{k8s_namespace_name="{NAMESPACE}",k8s_deployment_name="{GATEWAY}",trigger_type="http"}}'
+APP_SERIES = (
+    f'spin_request_count_total{{k8s_namespace_name="{NAMESPACE}",k8s_deployment_name="{GATEWAY}",trigger_type="http"}}'
+)
 APP_RATE = f"sum(rate({APP_SERIES}[1m]))"
 MINIO_GET_RATE = (
     f'sum(rate(minio_bucket_requests_total{{namespace="{NAMESPACE}",job="{REPLICAS}",api="getobject",'
@@ -74,9 +76,10 @@ def draw_scaling(start, end, path=PICTURE, title="gif-gateway e2e load test"):
     import matplotlib
 
     matplotlib.use("Agg")
+    from datetime import datetime, timezone
+
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
-    from datetime import datetime, timezone
 
     step = 5
     t = lambda ts: datetime.fromtimestamp(float(ts), tz=timezone.utc)  # noqa: E731

@@ -99,7 +99,9 @@ def test_bad_keys_raise_the_app_rate_and_scale_the_app_while_minio_stays_flat():
     rate) would see nothing, the app's own rate sees all of them and its HPA scales out."""
     need_shim()
     wait_for(f"{GATEWAY} settled at its minimum of {APP_MIN}", lambda: gateway_settled_at(APP_MIN), 600, interval=5)
-    minio_before = scalar(f"sum(minio_bucket_requests_total{{namespace=\"{NAMESPACE}\",job=\"{REPLICAS}\",api=\"getobject\"}})")
+    minio_before = scalar(
+        f"sum(minio_bucket_requests_total{{namespace=\"{NAMESPACE}\",job=\"{REPLICAS}\",api=\"getobject\"}})"
+    )
     t0 = time.time()
     peak = {"app": 0.0, "app_external": 0.0, "minio": 0.0, "minio_external": 0.0, "desired": 0}
     with Hammer(BAD_KEY_PATH) as load:
@@ -123,7 +125,9 @@ def test_bad_keys_raise_the_app_rate_and_scale_the_app_while_minio_stays_flat():
     seconds = time.time() - t0
     # A MinIO scrape (15 s) and an OTLP push (10 s) later, whatever MinIO served is counted.
     time.sleep(30)
-    minio_after = scalar(f"sum(minio_bucket_requests_total{{namespace=\"{NAMESPACE}\",job=\"{REPLICAS}\",api=\"getobject\"}})")
+    minio_after = scalar(
+        f"sum(minio_bucket_requests_total{{namespace=\"{NAMESPACE}\",job=\"{REPLICAS}\",api=\"getobject\"}})"
+    )
     sent = sum(load.codes.values())
     assert set(load.codes) == {400}, load.codes
     metric = status["currentMetrics"][0]["external"]

@@ -14,17 +14,17 @@ import time
 import requests
 
 from conftest import (
-    active_targets,
-    Background,
-    need_shim,
     ASSET,
     KUBECTL,
     MONITORING,
     NAMESPACE,
     STRAY_LABELS,
+    Background,
+    active_targets,
     gateway_pod_labels,
     kjson,
     kubectl,
+    need_shim,
     node_ip,
     pod_ready,
     pods_by_node,
@@ -87,7 +87,10 @@ def gateway_egress_targets():
     allowed += [f"http://{a}:9000/{BUCKET}/{KEY}" for n, a in sorted(ip.items()) if n != f"{PRIMARY}-0"]
     allowed.append(PROMETHEUS_OTLP)
     dns = kjson("-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-dns")["items"]
-    refused = [f"http://{PRIMARY}.{NAMESPACE}.svc:9000/{BUCKET}/{KEY}", f"http://{ip[PRIMARY + '-0']}:9000/{BUCKET}/{KEY}"]
+    refused = [
+        f"http://{PRIMARY}.{NAMESPACE}.svc:9000/{BUCKET}/{KEY}",
+        f"http://{ip[PRIMARY + '-0']}:9000/{BUCKET}/{KEY}",
+    ]
     refused.append("http://kubernetes.default.svc:443/")
     refused += [f"http://{p['status']['podIP']}:8080/health" for p in dns if p["status"].get("podIP")]
     return allowed, refused
@@ -140,7 +143,9 @@ def test_policies_refuse_a_stray_pod_and_admit_the_gateways_labels():
         # that would drive the gateway's HPA.
         stray = probe("e2e-stray-probe", STRAY_LABELS, node, urls=s3_targets() + [PROMETHEUS_OTLP])
         assert all(blocked(r) for r in stray.values()), f"stray pod on {node} got through: {stray}"
-        results[f"stray@{node}"] = sorted({r.split(":")[0] + ": " + r.rsplit(":", 1)[-1].strip() for r in stray.values()})
+        results[f"stray@{node}"] = sorted(
+            {r.split(":")[0] + ": " + r.rsplit(":", 1)[-1].strip() for r in stray.values()}
+        )
     # A new pod is refused until kube-router on each node has put its address into the policy's
     # allowed set (after the pod's event; a real new gateway pod waits the same way), so this pod
     # retries refused connections for a while, the targets it may reach first; the stray pods
@@ -154,7 +159,10 @@ def test_policies_refuse_a_stray_pod_and_admit_the_gateways_labels():
     # Egress: the gateway's pods reach nothing else, not even the primary.
     out = {u: got[u] for u in refused}
     assert all(blocked(r) for r in out.values()), f"a pod with the gateway's labels ({gw}) got out: {out}"
-    results[f"{gw}@{NODE2}"] = {"allowed": sorted(set(reach.values())), "refused": sorted({r.rsplit(":", 1)[-1].strip() for r in out.values()})}
+    results[f"{gw}@{NODE2}"] = {
+        "allowed": sorted(set(reach.values())),
+        "refused": sorted({r.rsplit(":", 1)[-1].strip() for r in out.values()}),
+    }
     record(policy_probes=results)
 
 
@@ -209,7 +217,10 @@ def test_without_the_policies_the_stray_pod_gets_through():
     # Restored (with Helm's and Terraform's labels): stray traffic is refused again.
     wait_for(
         "the stray pod refused again once the policies are back",
-        lambda: all(blocked(v) for v in probe("e2e-stray-probe", STRAY_LABELS, NODE2, urls=s3_targets() + [PROMETHEUS_OTLP]).values()),
+        lambda: all(
+            blocked(v)
+            for v in probe("e2e-stray-probe", STRAY_LABELS, NODE2, urls=s3_targets() + [PROMETHEUS_OTLP]).values()
+        ),
         120,
         interval=2,
     )
@@ -272,7 +283,10 @@ def test_drain_a_node_under_load_loses_no_request(mirror_creds):
     try:
         wait_for(
             "two gateway pods Ready",
-            lambda: kjson("-n", NAMESPACE, "get", "deployment", GATEWAY)["spec"]["replicas"] >= 2 and deployment_available(GATEWAY),
+            lambda: (
+                kjson("-n", NAMESPACE, "get", "deployment", GATEWAY)["spec"]["replicas"] >= 2
+                and deployment_available(GATEWAY)
+            ),
             300,
         )
         before = placement()
@@ -294,7 +308,9 @@ def test_drain_a_node_under_load_loses_no_request(mirror_creds):
         # two, so the drain is all that moves them.
         with GifLoad(url, rate=6) as load:
             time.sleep(5)
-            drain = kubectl("drain", NODE2, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=300s", timeout=330)
+            drain = kubectl(
+                "drain", NODE2, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=300s", timeout=330
+            )
             drain_s = time.monotonic() - t0 - 5
             wait_for(
                 "the project's pods rescheduled and Ready",
@@ -353,8 +369,11 @@ def test_drain_a_node_under_load_loses_no_request(mirror_creds):
         kubectl("-n", NAMESPACE, "patch", "hpa", GATEWAY, "--type=merge", "-p", json.dumps(fast))
         wait_for(
             "the gateway back at its applied minimum",
-            lambda: kjson("-n", NAMESPACE, "get", "deployment", GATEWAY)["spec"]["replicas"] == restore["spec"]["minReplicas"]
-            and deployment_available(GATEWAY),
+            lambda: (
+                kjson("-n", NAMESPACE, "get", "deployment", GATEWAY)["spec"]["replicas"]
+                == restore["spec"]["minReplicas"]
+                and deployment_available(GATEWAY)
+            ),
             240,
         )
         kubectl("-n", NAMESPACE, "patch", "hpa", GATEWAY, "--type=merge", "-p", json.dumps(restore))

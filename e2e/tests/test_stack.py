@@ -19,17 +19,17 @@ from botocore.exceptions import ClientError
 
 from app_metrics import draw_scaling
 from conftest import (
-    active_targets,
-    Background,
-    Hammer,
-    need_shim,
     ASSET,
     NAMESPACE,
+    Background,
+    Hammer,
+    active_targets,
     gateway_pod_labels,
     gateway_settled_at,
     get_raw,
     kjson,
     kubectl,
+    need_shim,
     node_ip,
     pod_ready,
     record,
@@ -305,7 +305,10 @@ def test_hpas_scale_out_under_load_and_back_in_with_nothing_lost(root_s3, app_cr
 
         def scaled_out():
             dep = kjson("-n", NAMESPACE, "get", "deployment", REPLICAS)
-            return dep["spec"]["replicas"] > REPLICA_MIN and dep["status"].get("readyReplicas", 0) == dep["spec"]["replicas"]
+            return (
+                dep["spec"]["replicas"] > REPLICA_MIN
+                and dep["status"].get("readyReplicas", 0) == dep["spec"]["replicas"]
+            )
 
         wait_for(f"replica HPA to scale {REPLICAS} out under 40 GET/s", scaled_out, 420, interval=5)
         scale_out_s = time.monotonic() - t0
@@ -420,7 +423,10 @@ def test_app_hpa_scales_the_gateway_under_real_load():
         metric = status["currentMetrics"][0]["external"]
         # On the app's own request rate (Spin's spin.request_count), not MinIO's GET rate.
         assert metric["metric"]["name"] == "gif_gateway_requests_per_second", metric
-        record(app_hpa_desired_replicas=status["desiredReplicas"], app_hpa_metric_average=metric["current"].get("averageValue"))
+        record(
+            app_hpa_desired_replicas=status["desiredReplicas"],
+            app_hpa_metric_average=metric["current"].get("averageValue"),
+        )
         # For the picture only: let the MinIO tier's HPA react to the same traffic too.
         try:
             wait_for(f"{REPLICAS} scaled out as well", lambda: kjson(

@@ -6,7 +6,6 @@
 # only and stops by itself. usage: adapter-e2e.sh WORKDIR RENDERED_ADAPTER_VALUES
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
 WORK=${1:?workdir}
 VALUES=${2:?rendered adapter values}
 mkdir -p "$WORK"

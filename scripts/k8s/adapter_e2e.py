@@ -23,8 +23,8 @@ kube-prometheus-stack.yaml.tftpl) while they answer 6 and 3 invalid-key requests
     k8s_deployment_name=gif-gateway (the sum over both instances), 0 in another namespace
 """
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import socket
@@ -71,10 +71,10 @@ def start(name, args, env=None):
 
 
 def stop_all():
-    for name, p in reversed(procs):
+    for _name, p in reversed(procs):
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGTERM)
-    for name, p in procs:
+    for _name, p in procs:
         try:
             p.wait(10)
         except subprocess.TimeoutExpired:
@@ -164,14 +164,20 @@ def main():
     if SPIN and os.path.exists(APP_WASM):
         for pod in APP_RATES:
             port = free_port()
-            start("spin-" + pod, [SPIN, "up", "--from", os.path.join(ROOT, "spin.toml"), "--listen", f"127.0.0.1:{port}"], {
-                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": f"http://127.0.0.1:{prom_port}/api/v1/otlp/v1/metrics",
-                "OTEL_METRIC_EXPORT_INTERVAL": "2000",
-                "OTEL_RESOURCE_ATTRIBUTES": f"service.instance.id={pod},k8s.pod.name={pod},k8s.namespace.name={NS},"
-                                            "k8s.deployment.name=gif-gateway",
-                # Never reached: the load below sends invalid keys only (400 before any S3 call).
-                "SPIN_VARIABLE_S3_ENDPOINT": "http://127.0.0.1:1", "SPIN_VARIABLE_S3_ACCESS_KEY": "unused",
-                "SPIN_VARIABLE_S3_SECRET_KEY": "unused"})
+            start(
+                "spin-" + pod,
+                [SPIN, "up", "--from", os.path.join(ROOT, "spin.toml"), "--listen", f"127.0.0.1:{port}"],
+                {
+                    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": f"http://127.0.0.1:{prom_port}/api/v1/otlp/v1/metrics",
+                    "OTEL_METRIC_EXPORT_INTERVAL": "2000",
+                    "OTEL_RESOURCE_ATTRIBUTES": f"service.instance.id={pod},k8s.pod.name={pod},k8s.namespace.name={NS},"
+                    "k8s.deployment.name=gif-gateway",
+                    # Never reached: the load below sends invalid keys only (400 before any S3 call).
+                    "SPIN_VARIABLE_S3_ENDPOINT": "http://127.0.0.1:1",
+                    "SPIN_VARIABLE_S3_ACCESS_KEY": "unused",
+                    "SPIN_VARIABLE_S3_SECRET_KEY": "unused",
+                },
+            )
             app[pod] = port
         for port in app.values():
             wait_http(f"http://127.0.0.1:{port}/", timeout=120)
@@ -188,10 +194,18 @@ def main():
                {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": NS}}]
     for pod in RATES:
         component = "primary" if pod == "gif-minio-0" else "replica"
-        objects.append({"apiVersion": "v1", "kind": "Pod",
-                        "metadata": {"name": pod, "namespace": NS,
-                                     "labels": {"app.kubernetes.io/name": "gif-minio", "app.kubernetes.io/component": component}},
-                        "spec": {"containers": [{"name": "minio", "image": "gif-minio:e2e"}]}})
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": pod,
+                    "namespace": NS,
+                    "labels": {"app.kubernetes.io/name": "gif-minio", "app.kubernetes.io/component": component},
+                },
+                "spec": {"containers": [{"name": "minio", "image": "gif-minio:e2e"}]},
+            }
+        )
     subprocess.run([kubectl, "apply", "-f", "-"], input=yaml.safe_dump_all(objects), text=True, check=True,
                    stdout=subprocess.DEVNULL)
     log("namespace and pods created in the real kube-apiserver")
@@ -281,17 +295,21 @@ def main():
         except urllib.error.HTTPError as e:
             if empty_ok and e.code == 404:
                 return {"items": []}
-            raise SystemExit(f"GET {path}: HTTP {e.code}: {e.read()[:500]!r}")
+            raise SystemExit(f"GET {path}: HTTP {e.code}: {e.read()[:500]!r}") from e
 
     def check(base, quiet=False):
         problems = []
         disc = get(base, "/apis/custom.metrics.k8s.io/v1beta1")
         names = sorted(r["name"] for r in disc["resources"])
         quiet or log(f"custom metrics discovered: {names}")
-        if names != ["namespaces/minio_replica_s3_get_requests_per_second", "pods/minio_replica_s3_get_requests_per_second"] and \
-           names != ["pods/minio_replica_s3_get_requests_per_second"]:
+        if names != [
+            "namespaces/minio_replica_s3_get_requests_per_second",
+            "pods/minio_replica_s3_get_requests_per_second",
+        ] and names != ["pods/minio_replica_s3_get_requests_per_second"]:
             problems.append(f"unexpected custom metric list {names}")
-        m = get(base, f"/apis/custom.metrics.k8s.io/v1beta1/namespaces/{NS}/pods/*/minio_replica_s3_get_requests_per_second")
+        m = get(
+            base, f"/apis/custom.metrics.k8s.io/v1beta1/namespaces/{NS}/pods/*/minio_replica_s3_get_requests_per_second"
+        )
         vals = {i["describedObject"]["name"]: quantity(i["value"]) for i in m["items"]}
         quiet or log(f"custom metric per pod: {vals}")
         for pod, want in (("gif-minio-replicas-a", 10.0), ("gif-minio-replicas-b", 5.0)):
@@ -304,7 +322,10 @@ def main():
             ratio = vals["gif-minio-replicas-a"] / vals["gif-minio-replicas-b"]
             if not 1.5 <= ratio <= 2.6:
                 problems.append(f"per-pod ratio {ratio:.2f}, want ~2 (HEADs must not count)")
-        one = get(base, f"/apis/custom.metrics.k8s.io/v1beta1/namespaces/{NS}/pods/gif-minio-replicas-a/minio_replica_s3_get_requests_per_second")
+        one = get(
+            base,
+            f"/apis/custom.metrics.k8s.io/v1beta1/namespaces/{NS}/pods/gif-minio-replicas-a/minio_replica_s3_get_requests_per_second",
+        )
         if not one["items"] or one["items"][0]["describedObject"]["name"] != "gif-minio-replicas-a":
             problems.append(f"metric by pod name failed: {one}")
 
@@ -315,24 +336,43 @@ def main():
         if enames != want:
             problems.append(f"unexpected external metric list {enames}, want {want}")
         if app:
-            a = get(base, f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_requests_per_second?labelSelector=k8s_deployment_name%3Dgif-gateway", empty_ok=True)
+            a = get(
+                base,
+                f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_requests_per_second?labelSelector=k8s_deployment_name%3Dgif-gateway",
+                empty_ok=True,
+            )
             total = sum(quantity(i["value"]) for i in a["items"])
             quiet or log(f"external metric gif_gateway_requests_per_second: {total:.2f} from {len(a['items'])} series")
             want_app = sum(APP_RATES.values())
             if not (0.7 * want_app <= total <= 1.3 * want_app):
                 problems.append(f"app request rate {total}, want {want_app} +-30% (both instances, every request)")
-            other = get(base, "/apis/external.metrics.k8s.io/v1beta1/namespaces/elsewhere/gif_gateway_requests_per_second", empty_ok=True)
+            other = get(
+                base,
+                "/apis/external.metrics.k8s.io/v1beta1/namespaces/elsewhere/gif_gateway_requests_per_second",
+                empty_ok=True,
+            )
             if sum(quantity(i["value"]) for i in other["items"]) != 0:
                 problems.append(f"app request rate in another namespace should be 0: {other}")
-        e = get(base, f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_s3_get_requests_per_second?labelSelector=bucket%3Dgifs")
+        e = get(
+            base,
+            f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_s3_get_requests_per_second?labelSelector=bucket%3Dgifs",
+        )
         total = sum(quantity(i["value"]) for i in e["items"])
         quiet or log(f"external metric (bucket=gifs): {total:.2f} from {len(e['items'])} series")
         if not (0.7 * 15 <= total <= 1.3 * 15):
             problems.append(f"external metric {total}, want 15 +-30% (replicas only, GETs only)")
-        other = get(base, f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_s3_get_requests_per_second?labelSelector=bucket%3Dother", empty_ok=True)
+        other = get(
+            base,
+            f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_s3_get_requests_per_second?labelSelector=bucket%3Dother",
+            empty_ok=True,
+        )
         if sum(quantity(i["value"]) for i in other["items"]) != 0:
             problems.append(f"labelSelector bucket=other should give 0: {other}")
-        wrong_ns = get(base, "/apis/external.metrics.k8s.io/v1beta1/namespaces/elsewhere/gif_gateway_s3_get_requests_per_second", empty_ok=True)
+        wrong_ns = get(
+            base,
+            "/apis/external.metrics.k8s.io/v1beta1/namespaces/elsewhere/gif_gateway_s3_get_requests_per_second",
+            empty_ok=True,
+        )
         if sum(quantity(i["value"]) for i in wrong_ns["items"]) != 0:
             problems.append(f"another namespace should give 0: {wrong_ns}")
         return problems

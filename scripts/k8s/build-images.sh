@@ -60,7 +60,7 @@ gobin() { # name module version arch -> path
     step "cross-building $name $ver for linux/$arch (several minutes the first time)"
     mkdir -p "$dir"
     # go install cross-compiles into $GOPATH/bin/linux_<arch>/ (GOBIN must be unset for that).
-    env -u GOBIN GOOS=linux GOARCH=$arch CGO_ENABLED=0 go install -ldflags="-s -w" "$mod@$ver"
+    env -u GOBIN GOOS=linux GOARCH="$arch" CGO_ENABLED=0 go install -ldflags="-s -w" "$mod@$ver"
     if [ "$arch" = "$(go env GOHOSTARCH)" ]; then cp "$(go env GOPATH)/bin/$name" "$dir/$name"
     else cp "$(go env GOPATH)/bin/linux_$arch/$name" "$dir/$name"; fi
   fi
@@ -77,7 +77,7 @@ for platform in $PLATFORMS; do
     mc=$(gobin mc "$MC_MODULE" "$MC_VERSION" "$arch")
     sync=$TOOLS/cross/linux_$arch/replica-sync
     mkdir -p "$(dirname "$sync")"
-    (cd images && GOOS=linux GOARCH=$arch CGO_ENABLED=0 go build -ldflags="-s -w" -o "$sync" ./cmd/replica-sync)
+    (cd images && GOOS=linux GOARCH="$arch" CGO_ENABLED=0 go build -ldflags="-s -w" -o "$sync" ./cmd/replica-sync)
     step "image gif-gateway/minio:$MINIO_TAG ($platform)"
     "$TOOLS/bin/imgbuild" -tag "gif-gateway/minio:$MINIO_TAG" -platform "$platform" \
       -out "$OUT/minio-$MINIO_TAG-$arch.tar" -digest-file "$OUT/digests.txt" \
@@ -126,4 +126,5 @@ for platform in $PLATFORMS; do
       -file "spin.toml:/spin.toml:0444" -file "$src:/$src:0444" -entrypoint / "${labels[@]}"
   fi
 done
-step "done: $(ls "$OUT"/*.tar | wc -l) tarballs in ${OUT#$ROOT/}; load them with: for f in ${OUT#$ROOT/}/*-amd64.tar; do minikube image load \$f; done"
+tarballs=("$OUT"/*.tar)
+step "done: ${#tarballs[@]} tarballs in ${OUT#"$ROOT"/}; load them with: for f in ${OUT#"$ROOT"/}/*-amd64.tar; do minikube image load \$f; done"

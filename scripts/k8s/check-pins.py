@@ -47,7 +47,9 @@ def terraform_defaults(tfdocs, tfdir):
     with tempfile.NamedTemporaryFile("w", suffix=".yml") as cfg:
         cfg.write("formatter: json\n")
         cfg.flush()
-        out = subprocess.run([tfdocs, "--config", cfg.name, str(tfdir)], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [tfdocs, "--config", cfg.name, str(tfdir)], check=True, capture_output=True, text=True
+        ).stdout
     doc = json.loads(out)
     return {i["name"]: i["default"] for i in doc["inputs"]}, {r["name"]: r["version"] for r in doc["requirements"]}
 
@@ -66,7 +68,10 @@ def main():
     m = re.fullmatch(r"v0\.0\.0-(\d{4})(\d\d)(\d\d)\d{6}-([0-9a-f]{12})", pins["MINIO_VERSION"])
     derived = f"{m.group(1)}.{m.group(2)}.{m.group(3)}-{m.group(4)}" if m else None
     if derived != pins["MINIO_IMAGE_TAG"]:
-        errors.append(f"pins.env: MINIO_IMAGE_TAG={pins['MINIO_IMAGE_TAG']} does not name MINIO_VERSION={pins['MINIO_VERSION']} (expected {derived})")
+        errors.append(
+            f"pins.env: MINIO_IMAGE_TAG={pins['MINIO_IMAGE_TAG']} does not name "
+            f"MINIO_VERSION={pins['MINIO_VERSION']} (expected {derived})"
+        )
 
     checks = []  # (where, actual, pin name, expected)
     charts = root / "charts"
@@ -85,7 +90,14 @@ def main():
     shim_sums = (dig(gateway_values, "spinkube.shim.sha256") or {}).get(shim_version) or {}
     for arch in ("x86_64", "aarch64"):
         pin = f"CONTAINERD_SHIM_SPIN_SHA256_{arch.upper()}"
-        checks.append((f"charts/gif-gateway/values.yaml spinkube.shim.sha256.{shim_version}.{arch}", shim_sums.get(arch), pin, pins[pin]))
+        checks.append(
+            (
+                f"charts/gif-gateway/values.yaml spinkube.shim.sha256.{shim_version}.{arch}",
+                shim_sums.get(arch),
+                pin,
+                pins[pin],
+            )
+        )
     for chart, pin in [("gif-minio", "MINIO_IMAGE_TAG"), ("gif-gateway", "APP_IMAGE_TAG")]:
         meta = yaml.safe_load((charts / chart / "Chart.yaml").read_text())
         checks.append((f"charts/{chart}/Chart.yaml appVersion", meta["appVersion"], pin, pins[pin]))
@@ -107,10 +119,23 @@ def main():
     tf_sums = (inputs.get("containerd_shim_spin_sha256") or {}).get(shim_version) or {}
     for arch in ("x86_64", "aarch64"):
         pin = f"CONTAINERD_SHIM_SPIN_SHA256_{arch.upper()}"
-        checks.append((f"terraform/variables.tf containerd_shim_spin_sha256[\"{shim_version}\"].{arch} default", tf_sums.get(arch), pin, pins[pin]))
+        checks.append(
+            (
+                f"terraform/variables.tf containerd_shim_spin_sha256[\"{shim_version}\"].{arch} default",
+                tf_sums.get(arch),
+                pin,
+                pins[pin],
+            )
+        )
     crd_version = pins["SPIN_OPERATOR_VERSION"].removeprefix("v")
-    checks.append((f"terraform/variables.tf spin_operator_crds_sha256[\"{crd_version}\"] default",
-                   (inputs.get("spin_operator_crds_sha256") or {}).get(crd_version), "SPIN_OPERATOR_CRDS_SHA256", pins["SPIN_OPERATOR_CRDS_SHA256"]))
+    checks.append(
+        (
+            f"terraform/variables.tf spin_operator_crds_sha256[\"{crd_version}\"] default",
+            (inputs.get("spin_operator_crds_sha256") or {}).get(crd_version),
+            "SPIN_OPERATOR_CRDS_SHA256",
+            pins["SPIN_OPERATOR_CRDS_SHA256"],
+        )
+    )
     for key in sorted(k for k in pins if re.fullmatch(r"TF_PROVIDER_[A-Z0-9]+_VERSION", k)):
         name = key.removeprefix("TF_PROVIDER_").removesuffix("_VERSION").lower()
         checks.append((f"terraform/versions.tf {name} version", requirements.get(name), key, f"= {pins[key]}"))

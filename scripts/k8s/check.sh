@@ -110,8 +110,9 @@ for chart in charts/*/; do
   else
     ko "$name: ci/test-values.yaml is missing"
   fi
-  [ -f "$chart/README.md" ] && [ -f "$chart/values.schema.json" ] && [ -f "$chart/templates/NOTES.txt" ] \
-    && ok "$name: README.md, values.schema.json, NOTES.txt present" || ko "$name: README.md, values.schema.json or NOTES.txt missing"
+  if [ -f "$chart/README.md" ] && [ -f "$chart/values.schema.json" ] && [ -f "$chart/templates/NOTES.txt" ]; then
+    ok "$name: README.md, values.schema.json, NOTES.txt present"
+  else ko "$name: README.md, values.schema.json or NOTES.txt missing"; fi
 done
 must_fail "gif-minio: values.schema.json rejects unknown keys and tag latest" "additional properties 'replicaCont'" "/image/tag" -- \
   "$HELM" template x charts/gif-minio --set replicas.replicaCont=3 --set image.tag=latest
@@ -266,13 +267,14 @@ must_fail "the pins check rejects a changed chart default, Terraform default, qu
 # the new checksum fails here (and Terraform would refuse the download).
 crd_asset_sha256_is() { # bases dir, expected sha256
   local sum
-  sum=$(cd "$1" && for f in $(ls); do cat "$f"; done | sha256sum | cut -d' ' -f1)
+  sum=$(cd "$1" && for f in *; do cat "$f"; done | sha256sum | cut -d' ' -f1)
   [ "$sum" = "$2" ] || { echo "spin-operator.crds.yaml from $1 has sha256 $sum, which differs from the pinned $2"; return 1; }
 }
 run "pins.env SPIN_OPERATOR_CRDS_SHA256 = sha256 of $SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION config/crd/bases concatenated" \
   crd_asset_sha256_is "$SPIN_CRDS" "$SPIN_OPERATOR_CRDS_SHA256"
 rm -rf "$WORK/crd-bases-changed" && cp -r "$SPIN_CRDS" "$WORK/crd-bases-changed" && chmod -R u+w "$WORK/crd-bases-changed"
-printf '# another release\n' >> "$WORK/crd-bases-changed/$(ls "$WORK/crd-bases-changed" | tail -1)"
+bases=("$WORK/crd-bases-changed"/*)
+printf '# another release\n' >> "${bases[-1]}"
 must_fail "the CRD checksum check rejects other CRD bases (a version bump without its checksum)" "differs from the pinned" -- \
   crd_asset_sha256_is "$WORK/crd-bases-changed" "$SPIN_OPERATOR_CRDS_SHA256"
 
@@ -286,7 +288,7 @@ if [ -f "$SHIM_CRD" ]; then
     "additional properties 'runtimeOptions' not allowed" "Invalid: 1" -- "${KC[@]}" scripts/k8s/testdata/bad-shim.yaml
 else
   KC_SHIM=(-skip Shim)
-  skip "Shim not validated against its CRD: ${SHIM_CRD#$ROOT/} is absent"
+  skip "Shim not validated against its CRD: ${SHIM_CRD#"$ROOT"/} is absent"
 fi
 for f in "$WORK"/rendered/*.yaml; do
   if out=$("${KC[@]}" "${KC_SHIM[@]}" "$f" 2>&1) && grep -q "Invalid: 0, Errors: 0" <<<"$out"; then
@@ -486,10 +488,10 @@ upstream_pass() {
 UP=$WORK/upstream
 if ! stage upstream; then skip "upstream charts (K8S_CHECK_SKIP)"
 elif [ ! -d "$UPSTREAM" ]; then
-  skip "upstream charts: ${UPSTREAM#$ROOT/} is absent (the charts terraform/ installs, packaged from their pinned tags), not rendered"
+  skip "upstream charts: ${UPSTREAM#"$ROOT"/} is absent (the charts terraform/ installs, packaged from their pinned tags), not rendered"
 elif [ -z "$TF" ]; then ko "upstream charts: terraform (or tofu) not found (it evaluates the values it passes)"
 else
-  run "${UPSTREAM#$ROOT/}: every file matches its SHA256SUMS" sh -c "cd '$UPSTREAM' && sha256sum --quiet -c SHA256SUMS"
+  run "${UPSTREAM#"$ROOT"/}: every file matches its SHA256SUMS" sh -c "cd '$UPSTREAM' && sha256sum --quiet -c SHA256SUMS"
   results upstream_pass "$WORK/tf" "$ROOT/charts" "$UP"
   results python3 scripts/k8s/upstream_charts.py crds --upstream "$UPSTREAM" \
     --compare "kube-prometheus-stack-$KUBE_PROMETHEUS_STACK_CHART_VERSION.tgz" '/crds/crds/crd-(servicemonitors|prometheusrules|podmonitors|prometheuses|alertmanagers)\.yaml$' \
@@ -562,14 +564,14 @@ if stage replica-sync; then
   run "replica-sync unit tests (mc JSON error codes, random local root)" sh -c "cd images && go test ./cmd/replica-sync"
   if python3 scripts/k8s/replica_sync_e2e.py "$WORK/replica-sync-e2e" "$WORK/replica-sync"; then
     ok "replica-sync: not Ready on a missing bucket, refused credentials or a diverged copy; Ready only after a verified full copy; read-only app user; deletes and new objects follow; no secret in argv or logs"
-  else ko "replica-sync e2e (logs in ${WORK#$ROOT/}/replica-sync-e2e)"; fi
+  else ko "replica-sync e2e (logs in ${WORK#"$ROOT"/}/replica-sync-e2e)"; fi
 else skip "replica-sync e2e (K8S_CHECK_SKIP)"; fi
 
 # ---------------------------------------------------------------------------------------------
 say "prometheus-adapter end to end (MinIO -> Prometheus -> adapter)"
 if stage e2e; then
   if scripts/k8s/adapter-e2e.sh "$WORK/e2e" "$WORK/adapter-values.yaml"; then ok "adapter e2e: custom and external metric values match the generated request rate"
-  else ko "adapter e2e (logs in ${WORK#$ROOT/}/e2e)"; fi
+  else ko "adapter e2e (logs in ${WORK#"$ROOT"/}/e2e)"; fi
 else skip "adapter e2e (K8S_CHECK_SKIP)"; fi
 
 say "summary ($((SECONDS - T_START))s)"

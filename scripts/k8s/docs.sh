@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
-mode=write
+mode="write"
 if [ "${1:-}" = --check ]; then mode=check; shift; fi
 SRC=$(cd "${1:-$ROOT}" && pwd)
 

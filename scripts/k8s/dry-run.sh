@@ -22,7 +22,8 @@ print(yaml.safe_dump_all(docs))
 PY
 )
   # Namespaces must exist for a namespaced dry-run create (NamespaceLifecycle admission).
-  for ns in $(grep -o '^  namespace: .*' <<<"$filtered" | awk '{print $2}' | sort -u); do
+  mapfile -t namespaces < <(grep -o '^  namespace: .*' <<<"$filtered" | awk '{print $2}' | sort -u)
+  for ns in "${namespaces[@]}"; do
     "$KUBECTL" get ns "$ns" >/dev/null 2>&1 || "$KUBECTL" create ns "$ns" >/dev/null
   done
   if out=$("$KUBECTL" create --dry-run=server --validate=strict -f - <<<"$filtered" 2>&1); then

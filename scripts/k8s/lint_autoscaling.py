@@ -77,7 +77,14 @@ def check_rules(values, scrape_interval):
             if "<<.Series>>" not in mq or "<<.LabelMatchers>>" not in mq:
                 bad(f"{where}: metricsQuery must use <<.Series>> and <<.LabelMatchers>>")
             inner = re.search(r"<<\.Series>>\{([^}]*)\}", mq)
-            inner_m = set(re.sub(r"\s+", "", x) for x in re.findall(r'[a-zA-Z_][a-zA-Z0-9_]*\s*(?:=~|!~|!=|=)\s*"[^"]*"', inner.group(1))) if inner else set()
+            inner_m = (
+                set(
+                    re.sub(r"\s+", "", x)
+                    for x in re.findall(r'[a-zA-Z_][a-zA-Z0-9_]*\s*(?:=~|!~|!=|=)\s*"[^"]*"', inner.group(1))
+                )
+                if inner
+                else set()
+            )
             for m in sel:
                 label = re.split(r"=~|!~|!=|=", m)[0]
                 discovery_only = m.endswith('!=""') or label == "namespace"
@@ -115,12 +122,23 @@ def check_hpas(docs, served):
         if ref["kind"] == "StatefulSet" or (ns, ref["name"]) in statefulsets:
             bad(f"HPA {name}: scales StatefulSet {ref['name']} (MinIO cannot add servers to a running cluster)")
         elif ref["kind"] != "Deployment" or (ns, ref["name"]) not in deployments:
-            bad(f"HPA {name}: scale target {ref['kind']}/{ref['name']} is not a rendered Deployment or an autoscaled SpinApp")
+            bad(
+                f"HPA {name}: scale target {ref['kind']}/{ref['name']} "
+                "is not a rendered Deployment or an autoscaled SpinApp"
+            )
         if h["spec"].get("minReplicas", 1) > h["spec"]["maxReplicas"]:
             bad(f"HPA {name}: minReplicas > maxReplicas")
         for m in h["spec"].get("metrics", []):
             t = m["type"]
-            body = m[{"Resource": "resource", "Pods": "pods", "Object": "object", "External": "external", "ContainerResource": "containerResource"}[t]]
+            body = m[
+                {
+                    "Resource": "resource",
+                    "Pods": "pods",
+                    "Object": "object",
+                    "External": "external",
+                    "ContainerResource": "containerResource",
+                }[t]
+            ]
             target = body["target"]
             tt = target["type"]
             want = {"AverageValue": "averageValue", "Utilization": "averageUtilization", "Value": "value"}[tt]

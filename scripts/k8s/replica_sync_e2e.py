@@ -32,7 +32,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -110,7 +109,10 @@ class Minio:
         self.name, self.port = name, port()
         os.makedirs(os.path.join(WORK, name))
         if root_dir:
-            env = {"MINIO_ROOT_USER_FILE": f"{root_dir}/rootUser", "MINIO_ROOT_PASSWORD_FILE": f"{root_dir}/rootPassword"}
+            env = {
+                "MINIO_ROOT_USER_FILE": f"{root_dir}/rootUser",
+                "MINIO_ROOT_PASSWORD_FILE": f"{root_dir}/rootPassword",
+            }
             self.user, self.pw = (open(f"{root_dir}/{f}").read().strip() for f in ("rootUser", "rootPassword"))
             SECRETS.add(self.pw)
         else:
@@ -255,9 +257,20 @@ def first_ready(s, timeout=120):
 def add_mirror_user(aliases, key, secret):
     """What the seeder does on the primary: the policy, then the user bound to it."""
     pol = os.path.join(WORK, "mirror-policy.json")
-    json.dump({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["s3:GetBucketLocation", "s3:ListBucket"], "Resource": [f"arn:aws:s3:::{BUCKET}"]},
-        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{BUCKET}/*"]}]}, open(pol, "w"))
+    json.dump(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+                    "Resource": [f"arn:aws:s3:::{BUCKET}"],
+                },
+                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{BUCKET}/*"]},
+            ],
+        },
+        open(pol, "w"),
+    )
     mc("admin", "policy", "create", "p", MIRROR_POLICY, pol, aliases=aliases)
     mc("admin", "user", "add", "p", key, aliases=aliases, stdin=secret + "\n")
     mc("admin", "policy", "attach", "p", MIRROR_POLICY, "--user", key, aliases=aliases, check=False)
@@ -323,7 +336,9 @@ def wrong_credentials(P, aliases, replica_name):
     R = replica(replica_name)
     unknown = sidecar("sync-unknown-key", P, R, key="nobody-here", secret=MIRROR_SECRET)
     wrong = sidecar("sync-wrong-secret", P, R, key=MIRROR_KEY, secret=WRONG_SECRET)
-    why = stays_not_ready([unknown, wrong], 8, {unknown.name: "InvalidAccessKeyId", wrong.name: "SignatureDoesNotMatch"})
+    why = stays_not_ready(
+        [unknown, wrong], 8, {unknown.name: "InvalidAccessKeyId", wrong.name: "SignatureDoesNotMatch"}
+    )
     log(f"refused credentials keep the replica not ready for 8s: {why}")
     stop(unknown), stop(wrong)
     return R, [unknown, wrong]
@@ -431,9 +446,9 @@ def main():
     mc("rm", f"p/{BUCKET}/bulk/obj-000.bin", aliases=aliases)
     mc("cp", gif, f"p/{BUCKET}/new.gif", aliases=aliases)
     for r_alias in ("r1", "r2"):
-        wait(lambda: diff_empty("p", r_alias, aliases)[0], f"{r_alias} converges after delete + put", 60)
+        wait(lambda a=r_alias: diff_empty("p", a, aliases)[0], f"{r_alias} converges after delete + put", 60)
     for s in (s2, s4):
-        wait(lambda: metric(s, "gif_replica_sync_diff_objects") == 0 and metric(s, "gif_replica_sync_ready") == 1,
+        wait(lambda s=s: metric(s, "gif_replica_sync_diff_objects") == 0 and metric(s, "gif_replica_sync_ready") == 1,
              f"{s.name}: metrics report ready and 0 differences", 30)
     log("delete and new object mirrored to both replicas; /metrics: ready=1, diff_objects=0")
 

@@ -34,7 +34,11 @@ class Copy:
 
     def __init__(self, args, name, **tfvars):
         self.args, self.dir = args, pathlib.Path(args.work) / name / "terraform"
-        shutil.copytree(ROOT / "terraform", self.dir, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"))
+        shutil.copytree(
+            ROOT / "terraform",
+            self.dir,
+            ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"),
+        )
         (self.dir.parent / "charts").symlink_to(ROOT / "charts")
         ctx = subprocess.run([args.kubectl, "--kubeconfig", args.kubeconfig, "config", "current-context"],
                              check=True, capture_output=True, text=True).stdout.strip()
@@ -56,14 +60,18 @@ class Copy:
         return p
 
     def apply_secret(self, password):
-        return self.run("apply", "-auto-approve", "-input=false", "-target=kubernetes_secret_v1.minio_root", password=password)
+        return self.run(
+            "apply", "-auto-approve", "-input=false", "-target=kubernetes_secret_v1.minio_root", password=password
+        )
 
     def stored(self):
         """Everything Terraform wrote to disk: the state and a saved plan rendered as JSON."""
         return "\n".join(p.read_text(errors="replace") for p in self.dir.glob("*.tfstate*"))
 
     def plan_json(self, password):
-        p = self.run("plan", "-input=false", "-target=kubernetes_secret_v1.minio_root", "-out=check.tfplan", password=password)
+        p = self.run(
+            "plan", "-input=false", "-target=kubernetes_secret_v1.minio_root", "-out=check.tfplan", password=password
+        )
         if p.returncode:
             return None, p.stdout + p.stderr
         return self.run("show", "-json", "check.tfplan", check=True).stdout, ""
@@ -76,8 +84,11 @@ def leaks(text, password):
 
 
 def secret_data(args, name="gif-minio-root-tf"):
-    out = subprocess.run([args.kubectl, "--kubeconfig", args.kubeconfig, "-n", "gif", "get", "secret", name, "-o", "json"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [args.kubectl, "--kubeconfig", args.kubeconfig, "-n", "gif", "get", "secret", name, "-o", "json"],
+        capture_output=True,
+        text=True,
+    )
     if out.returncode:
         return {}
     return {k: base64.b64decode(v).decode() for k, v in json.loads(out.stdout).get("data", {}).items()}
@@ -90,7 +101,9 @@ def check_write_only(args):
     if p.returncode:
         return ko("write-only root password: apply of the Secret", p.stdout + p.stderr)
     if secret_data(args) != {"rootUser": "minio-root", "rootPassword": pw1}:
-        return ko("write-only root password: the Secret holds the given password", json.dumps(sorted(secret_data(args))))
+        return ko(
+            "write-only root password: the Secret holds the given password", json.dumps(sorted(secret_data(args)))
+        )
     if leaks(c.stored(), pw1):
         return ko("write-only root password: the state holds no copy of it")
     plan, err = c.plan_json(pw1)
@@ -98,7 +111,9 @@ def check_write_only(args):
         return ko("write-only root password: a saved plan holds no copy of it", err)
     changes = [r for r in json.loads(plan).get("resource_changes", []) if r["change"]["actions"] != ["no-op"]]
     if changes:
-        return ko("write-only root password: a second plan with the same revision changes nothing", json.dumps(changes)[:2000])
+        return ko(
+            "write-only root password: a second plan with the same revision changes nothing", json.dumps(changes)[:2000]
+        )
     # Rotation: a new password with a new revision reaches the Secret, and still not the state.
     pw2 = "check-" + secrets.token_urlsafe(24)
     c.tfvars({**json.loads((c.dir / "check.auto.tfvars.json").read_text()), "minio_root_password_revision": 2})
@@ -107,7 +122,10 @@ def check_write_only(args):
         return ko("write-only root password: revision 2 writes the new password", p.stdout + p.stderr)
     if leaks(c.stored(), pw1) or leaks(c.stored(), pw2):
         return ko("write-only root password: after a rotation the state holds neither password")
-    ok("root password: reaches the Secret, never the plan or the state (apply, saved plan, no-op replan, rotation to revision 2)")
+    ok(
+        "root password: reaches the Secret, never the plan or the state "
+        "(apply, saved plan, no-op replan, rotation to revision 2)"
+    )
 
 
 def check_leak_detected(args):
@@ -133,7 +151,8 @@ def check_validations(args):
     pw = "check-" + secrets.token_urlsafe(24)
     cases = [
         ("a password without a revision", {}, pw, "minio_root_password_revision is 0"),
-        ("a revision without the password", {"minio_root_password_revision": 1}, None, "needs minio_root_password on every plan"),
+        ("a revision without the password", {"minio_root_password_revision": 1}, None,
+         "needs minio_root_password on every plan"),
         ("a shim version without checksums", {"containerd_shim_spin_version": "v0.0.1"}, None,
          "no checksums for containerd_shim_spin_version v0.0.1"),
         ("a malformed shim checksum", {"containerd_shim_spin_sha256": {"v0.25.1": {"x86_64": "1755fbeb"}}}, None,
@@ -188,10 +207,15 @@ def check_crd_download(args):
         (c.dir / "zz_check_override.tf").write_text(
             f'locals {{\n  spin_operator_crds_url = "http://127.0.0.1:{srv.server_port}/spin-operator.crds.yaml"\n}}\n')
         c.tfvars({**json.loads((c.dir / "check.auto.tfvars.json").read_text()), "install_platform": True})
-        plan = functools.partial(c.run, "plan", "-input=false", "-refresh=false", "-target=data.http.spin_operator_crds")
+        plan = functools.partial(
+            c.run, "plan", "-input=false", "-refresh=false", "-target=data.http.spin_operator_crds"
+        )
         p = plan()
         if p.returncode:
-            ko("the spin-operator CRD asset (config/crd/bases concatenated) passes the pinned sha256", p.stdout + p.stderr)
+            ko(
+                "the spin-operator CRD asset (config/crd/bases concatenated) passes the pinned sha256",
+                p.stdout + p.stderr,
+            )
         else:
             ok("the spin-operator CRD asset (config/crd/bases concatenated) passes the pinned sha256")
         served["body"] = asset + b"# changed\n"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Stamp files in $TOOLS/stamps record the pinned version a tool in .tools/ was built or installed
 # at, so installers skip work that is already done. Sourced by every installer; needs $TOOLS.
 

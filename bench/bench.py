@@ -1166,7 +1166,8 @@ def write_markdown(result: dict, path: Path) -> None:
         f"{m['cores']} NGINX worker processes (one per core; upstream's nginx.conf has 1), the access log off "
         "(as for nginx and s3www; the component writes its access-log line for every request, which `spin up` "
         "copies to its log file and output, and its numbers include that), upstream's `X-Cache-Status` "
-        "header on (the check that the cache row hits and the other bypasses), the gateway's GetObject-only key and the same MinIO. Cache off is the "
+        "header on (the check that the cache row hits and the other bypasses), the gateway's GetObject-only "
+        "key and the same MinIO. Cache off is the "
         "kit's `PROXY_CACHE=off` (`proxy_cache_bypass`/`proxy_no_cache`: every request goes to MinIO); cache on "
         "is upstream's default cache, measured once the answer says `HIT`.",
         "- Peak RSS: VmHWM of the serving processes (`spin up` and its trigger process; nginx and "

@@ -9,7 +9,6 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use spin_sdk::key_value::Store;
 use spin_sdk::wasip3::http::types::Response;
@@ -18,6 +17,7 @@ use crate::cache::{self, Answer, Entry, Memo};
 use crate::config::Config;
 use crate::headers::{self, DeferredOutcome, HeaderList};
 use crate::instance::Instance;
+use crate::now_ms;
 use crate::respond::{self, Reply};
 use crate::upstream::{self, Upstream};
 
@@ -256,10 +256,4 @@ async fn answer(
                 .await
         }
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

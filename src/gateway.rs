@@ -3,7 +3,6 @@
 
 use std::cell::RefCell;
 use std::hash::{BuildHasher, RandomState};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use spin_sdk::http::{HeaderMap, Method, Request};
 use spin_sdk::wasip3::clocks::monotonic_clock;
@@ -144,9 +143,7 @@ fn record(method: &Method, incoming_id: Option<&str>) -> Record {
         str::to_string,
     );
     Record {
-        time_ms: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64),
+        time_ms: crate::now_ms(),
         id,
         method: method.as_str().to_string(),
         ..Record::default()

@@ -31,6 +31,15 @@ mod respond;
 #[cfg(target_arch = "wasm32")]
 mod upstream;
 
+/// The wall clock in milliseconds since the Unix epoch: edge-cache entries' age and the access
+/// log's `time`.
+#[cfg(target_arch = "wasm32")]
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 /// WASIp3: Spin 4 sends up to 16 requests at once to one instance and reuses it for 128.
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_service]

@@ -43,8 +43,9 @@ test: lint test-tools build unit-test integration-test k8s-check e2e ## All test
 lint: lint-tools ## The lint gate: cargo fmt and clippy (native and wasm32-wasip2, -D warnings), ruff, shellcheck, go vet, terraform fmt and tflint
 	scripts/lint.sh
 
-unit-test: ## Native unit tests of the workspace (cargo test)
+unit-test: test-tools ## Native unit tests: the workspace (cargo test) and the benchmark's pure parts (pytest bench/tests)
 	cargo test --locked --workspace
+	PYTHONPATH=bench $(PYTHON) -m pytest -q bench/tests
 
 integration-test: ## Integration tests against real MinIO, the seeder and Chromium, under spin up (when on PATH) and wasmtime serve
 	$(PYTHON) -m pytest -ra tests/
@@ -64,15 +65,15 @@ docs: ## Regenerate the chart and Terraform README tables (readme-generator-for-
 
 bench: build ## Benchmark the GIF path under spin up (Spin 4) and wasmtime against the WASIp3 Spin floor, nginx-s3-gateway, s3www, MinIO direct and nginx (~12 min); writes bench/results.*
 	scripts/install-bench-tools.sh
-	$(TOOLS)/bench-venv/bin/python bench/bench.py
+	PYTHONPATH=bench $(TOOLS)/bench-venv/bin/python -m gifbench
 
 bench-quick: build ## Smoke run of the benchmark (one short round, ~2 min); writes .local/bench-quick/, never bench/results.*
 	scripts/install-bench-tools.sh
-	$(TOOLS)/bench-venv/bin/python bench/bench.py --quick
+	PYTHONPATH=bench $(TOOLS)/bench-venv/bin/python -m gifbench --quick
 
 bench-explore: build ## Compare wasmtime serve options for the component (~5 min); writes bench/explore.*
 	scripts/install-bench-tools.sh
-	$(TOOLS)/bench-venv/bin/python bench/bench.py --explore
+	PYTHONPATH=bench $(TOOLS)/bench-venv/bin/python -m gifbench --explore
 
 clean: ## Remove build output (keeps .tools/ and the .local/ stack data)
 	cargo clean

@@ -6,15 +6,15 @@
 #   nginx-s3-gateway's packages: `libnginx-mod-http-js`, `libnginx-mod-http-xslt-filter` (its
 #                   nginx.conf loads both), `gettext-base` (envsubst) and `curl`, as
 #                   ../shared/anchors/nginx-s3-gateway/README.md lists them; the anchor itself is
-#                   not copied, bench.py runs its run.sh in place
+#                   not copied, the bench package runs its run.sh in place
 #   floor-proxy     bench/floor-proxy built for wasm32-wasip2: the WASIp3 (spin-sdk 6) Spin proxy
 #                   floor and hello world the gateway is compared with under `spin up`
 #   s3www-compat    bench/s3www-compat, the labelled stand-in measured only when upstream s3www
 #                   v1.0.0 is not there ($S3WWW_BIN or ../shared/anchors/bin/s3www; the Go module
 #                   proxy refuses github.com/harshavardhana/s3www with 403, so it is not built here)
 #   bench-venv      .tools/bench-venv with bench/requirements.txt (botocore to presign, matplotlib);
-#                   Python >= 3.11, because bench.py reads spin.toml with tomllib
-# Spin itself is not installed: bench.py uses $SPIN_BIN, else `spin` on PATH, else
+#                   Python >= 3.11, because the bench package reads spin.toml with tomllib
+# Spin itself is not installed: the bench package uses $SPIN_BIN, else `spin` on PATH, else
 # ../shared/spin4/bin/spin, and needs Spin >= 4 (the floor and hello world are WASIp3 components).
 # Idempotent: every step is skipped when its pinned result is already there.
 set -euo pipefail
@@ -62,7 +62,7 @@ else
 fi
 
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-  || { echo "error: bench.py needs Python >= 3.11 (tomllib); python3 is $(python3 --version 2>&1)" >&2; exit 1; }
+  || { echo "error: the benchmark (bench/gifbench) needs Python >= 3.11 (tomllib); python3 is $(python3 --version 2>&1)" >&2; exit 1; }
 req_hash=$(sha256sum bench/requirements.txt | cut -c1-16)
 if ! stamp_ok bench-venv "$req_hash" || [ ! -x "$TOOLS/bench-venv/bin/python" ]; then
   step "creating the benchmark virtualenv .tools/bench-venv (botocore, matplotlib)"

@@ -6,7 +6,7 @@
 //
 // It exists because the Go module proxy refuses github.com/harshavardhana/s3www ("403 This module
 // version is not available"), so `go install github.com/harshavardhana/s3www@v1.0.0` cannot run
-// here. scripts/install-bench-tools.sh still tries the real module first; bench/bench.py uses the
+// here. scripts/install-bench-tools.sh still tries the real module first; bench/gifbench uses the
 // real binary whenever .tools/bin/s3www exists and records which one it measured.
 package main
 

@@ -1,6 +1,6 @@
 //! Benchmark-only Spin component (not part of the gateway), WASIp3: spin-sdk 6's async
 //! `#[http_service]`, so that Spin 4 reuses its instances as it will the gateway's. One `.wasm`,
-//! several behaviours, picked by the WASI environment variable `BENCH_MODE` that `bench/bench.py`
+//! several behaviours, picked by the WASI environment variable `BENCH_MODE` that `bench/gifbench`
 //! writes into the manifest it generates, so that the rows differ only in what the code does:
 //!
 //! - `hello`: a fixed text answer. The smallest thing Spin can serve: its cost and peak RSS are
@@ -13,7 +13,7 @@
 //! - `stream`: the same request, the upstream's response returned as it is, its body still a
 //!   stream: what `proxy` avoids, for the benchmark to show what that costs.
 //!
-//! With `BENCH_VARIABLES` (comma-separated names; bench.py takes them from the gateway's
+//! With `BENCH_VARIABLES` (comma-separated names; the bench package takes them from the gateway's
 //! `spin.toml`, so the list cannot drift from what the gateway reads) any mode first reads those
 //! Spin variables, one after the other, as a handler that needs each value before it can go on.
 //! `variables` requires the list; `proxy` with it is the floor plus the gateway's lookups.

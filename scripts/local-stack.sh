@@ -71,8 +71,10 @@ done
 
 MINIO_URL=http://127.0.0.1:$MINIO_PORT
 say "starting MinIO on $MINIO_URL (data in $LOCAL_DIR/minio-data, log in $LOCAL_DIR/logs/minio.log)"
-MINIO_BROWSER=off "$MINIO_BIN" server --quiet --address "127.0.0.1:$MINIO_PORT" \
-  --console-address "127.0.0.1:$MINIO_CONSOLE_PORT" "$LOCAL_DIR/minio-data" >"$LOCAL_DIR/logs/minio.log" 2>&1 &
+# testkit/minio.py holds MinIO's command line and environment for every launcher here; `exec`
+# becomes that MinIO, so $! is MinIO's own pid.
+MINIO_BIN=$MINIO_BIN python3 -m testkit.minio exec "$LOCAL_DIR/minio-data" --port "$MINIO_PORT" \
+  --console-port "$MINIO_CONSOLE_PORT" >"$LOCAL_DIR/logs/minio.log" 2>&1 &
 pids+=($!)
 
 say "seeding bucket '$BUCKET'"

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from conftest import BUCKET, GIF, GIF_KEY, access_log, access_log_line, component_stdout, serving
+from testkit.hosts import access_log, access_log_line, component_stdout, serving
+from testkit.paths import BUCKET, GIF, GIF_KEY
 
 FIELDS = {"time", "id", "method", "route", "key", "status", "bytes", "ms", "upstream_status", "upstream_ms",
           "cache", "retried"}

@@ -8,7 +8,9 @@ import threading
 
 from playwright.sync_api import sync_playwright
 
-from conftest import GIF, GIF_KEY, app_env, free_port, start_app, stop
+from testkit.hosts import app_env, start_app
+from testkit.paths import GIF, GIF_KEY
+from testkit.waits import free_port, stop
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -3,7 +3,7 @@ containerd-shim-spin v0.25 run, and reuse across requests."""
 import re
 import subprocess
 
-from conftest import COMPONENT, COMPOSED, WASM_TOOLS_BIN
+from testkit.paths import COMPONENT, COMPOSED, WASM_TOOLS_BIN
 
 # The release candidate of WASIp3 that spin-sdk 6.0.0 targets and Spin 4.0 (Wasmtime 43/44) hosts.
 WASIP3 = "0.3.0-rc-2026-03-15"

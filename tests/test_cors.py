@@ -6,7 +6,9 @@ import secrets
 import pytest
 import requests
 
-from conftest import BUCKET, GIF_KEY, app_env, serving, start_app, stop, wait_until
+from testkit.hosts import app_env, serving, start_app
+from testkit.paths import BUCKET, GIF_KEY
+from testkit.waits import stop, wait_until
 
 A, B, LOCAL = "https://a.example", "https://b.example", "http://localhost:8080"
 ACAO, ACAC = "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"

@@ -7,7 +7,9 @@ import time
 import pytest
 import requests
 
-from conftest import BUCKET, GIF_KEY, app_env, serving, start_app, stop
+from testkit.hosts import app_env, serving, start_app
+from testkit.paths import BUCKET, GIF_KEY
+from testkit.waits import stop
 
 TTL_S = 3
 STATE = "x-edge-cache"

@@ -25,13 +25,20 @@ import socket
 import pytest
 import requests
 
-from conftest import GIF, GIF_KEY, Credentials, Minio, app_env, run_seeder, start_app, stop
+from testkit.hosts import app_env, start_app
+from testkit.minio import Credentials, Minio
+from testkit.paths import GIF, GIF_KEY
+from testkit.seeder import run_seeder
+from testkit.waits import stop
 
 ENDPOINT = "http://127.0.0.1:80"
 
 
 def port_80_unavailable() -> str | None:
     with socket.socket() as s:
+        # As MinIO (Go) binds: a connection of an earlier server on :80 left in TIME-WAIT does
+        # not make the port unavailable.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", 80))
         except OSError as exc:

@@ -5,7 +5,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from conftest import BUCKET, GIF, GIF_KEY, sha256, wait_until
+from testkit.paths import BUCKET, GIF, GIF_KEY
+from testkit.waits import sha256, wait_until
 
 
 def raw_request(app, method: str, path: str, headers=None):

@@ -7,7 +7,7 @@ import secrets
 import pytest
 import requests
 
-from conftest import BUCKET
+from testkit.paths import BUCKET
 
 BIG = 4 << 20
 

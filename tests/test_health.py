@@ -7,7 +7,9 @@ import time
 import pytest
 import requests
 
-from conftest import BUCKET, GIF_KEY, ROOT, app_env, start_app, stop, wait_until
+from testkit.hosts import app_env, start_app
+from testkit.paths import BUCKET, GIF_KEY, ROOT
+from testkit.waits import stop, wait_until
 
 HEALTH = "/.well-known/gif-gateway/health"
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import requests
 
-from conftest import GIF, ROOT, free_port, sha256, wait_until
+from testkit.paths import GIF, ROOT
+from testkit.waits import free_port, sha256, wait_until
 
 
 def start_stack(local_dir: Path, host: str):

@@ -6,7 +6,8 @@ import time
 import pytest
 import requests
 
-from conftest import GIF, GIF_KEY, sha256, wait_until
+from testkit.paths import GIF, GIF_KEY
+from testkit.waits import sha256, wait_until
 
 
 def test_minio_down_is_a_fast_502_and_recovery_needs_no_restart(app, minio):

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import BUCKET, GIF, GIF_KEY, ROOT, free_port, sha256, stop, wait_until
+from testkit.paths import BUCKET, GIF, GIF_KEY, ROOT
+from testkit.waits import free_port, sha256, stop, wait_until
 
 S3WWW_BIN = Path(os.environ.get("S3WWW_BIN", ROOT.parent / "shared" / "anchors" / "bin" / "s3www"))
 

@@ -3,7 +3,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from conftest import BUCKET, GIF_KEY
+from testkit.paths import BUCKET, GIF_KEY
 
 
 def test_anonymous_get_and_list_are_forbidden(minio, app_credentials):

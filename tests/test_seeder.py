@@ -1,7 +1,9 @@
 """The seeder is idempotent and fails clearly."""
 import re
 
-from conftest import BUCKET, GIF_KEY, Credentials, run_seeder
+from testkit.minio import Credentials
+from testkit.paths import BUCKET, GIF_KEY
+from testkit.seeder import run_seeder
 
 
 def object_state(minio):

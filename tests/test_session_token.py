@@ -3,7 +3,9 @@ user), and credentials MinIO refuses answered as a clear 502, never the 404 of a
 import boto3
 import pytest
 
-from conftest import GIF, GIF_KEY, app_env, start_app, stop
+from testkit.hosts import app_env, start_app
+from testkit.paths import GIF, GIF_KEY
+from testkit.waits import stop
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,9 @@ import subprocess
 import pytest
 import requests
 
-from conftest import COMPONENT, MANIFEST, ROOT, app_env, free_port, start_app, stop, wait_until
+from testkit.hosts import app_env, start_app
+from testkit.paths import COMPONENT, MANIFEST, ROOT
+from testkit.waits import free_port, stop, wait_until
 
 
 def test_missing_required_variable_is_named(host, minio, app_credentials, tmp_path):

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from conftest import access_log_line, serving, wait_until
 from test_edge_cache import STATE, fresh_key, get, put
+from testkit.hosts import access_log_line, serving
+from testkit.waits import wait_until
 
 TTL_S = 1
 DEFAULT = "public, max-age=31536000, immutable"
@@ -22,13 +23,19 @@ def stale_app(spin_cli, minio, app_credentials, tmp_path_factory):
         yield both
 
 
-@pytest.mark.parametrize("mode", ["503", "reset"])
-def test_a_failing_minio_gets_the_stale_copy(stale_app, minio, mode):
-    app, proxy = stale_app
-    key, body = fresh_key(f"stale-{mode}"), secrets.token_bytes(1500)
+def cached_and_expired(app, minio, name: str, size: int):
+    """A new object, cached by one GET and then left to go stale: (key, body)."""
+    key, body = fresh_key(name), secrets.token_bytes(size)
     put(minio, key, body)
     assert get(app, key).headers[STATE] == "miss"
     time.sleep(TTL_S + 0.5)
+    return key, body
+
+
+@pytest.mark.parametrize("mode", ["503", "reset"])
+def test_a_failing_minio_gets_the_stale_copy(stale_app, minio, mode):
+    app, proxy = stale_app
+    key, body = cached_and_expired(app, minio, f"stale-{mode}", 1500)
     proxy.mode, proxy.to_break = mode, 2
     try:
         stale = get(app, key)
@@ -56,10 +63,7 @@ def test_a_client_no_cache_revalidates_a_fresh_entry(stale_app, minio):
 @pytest.mark.parametrize("outage", ["stopped", "frozen"])
 def test_minio_stopped_or_frozen_gets_the_stale_copy(stale_app, minio, outage):
     app, _ = stale_app
-    key, body = fresh_key(f"stale-{outage}"), secrets.token_bytes(1200)
-    put(minio, key, body)
-    assert get(app, key).headers[STATE] == "miss"
-    time.sleep(TTL_S + 0.5)
+    key, body = cached_and_expired(app, minio, f"stale-{outage}", 1200)
     request_id = f"stale-{secrets.token_hex(6)}"
     if outage == "stopped":
         minio.stop()

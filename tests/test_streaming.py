@@ -5,7 +5,7 @@ import threading
 
 import psutil
 
-from conftest import BUCKET
+from testkit.paths import BUCKET
 
 OBJECT_SIZE = 100 * 1024 * 1024
 

@@ -5,6 +5,7 @@ import http.server
 import threading
 
 import pytest
+
 from gifbench import stats, wrk
 
 # What wrk 4.1 prints with --latency (the layout parse_wrk reads).

@@ -4,7 +4,8 @@ test_app_metrics.py and test_stack.py."""
 import json
 import urllib.parse
 
-from conftest import MONITORING, NAMESPACE, ROOT, get_raw, kjson
+from testkit.cluster import MONITORING, NAMESPACE, get_raw, kjson
+from testkit.paths import ROOT
 
 PROM = f"/api/v1/namespaces/{MONITORING}/services/kube-prometheus-stack-prometheus:9090/proxy/api/v1"
 GATEWAY = "gif-gateway"

@@ -19,18 +19,19 @@ from app_metrics import (
     query,
     scalar,
 )
-from conftest import (
+from testkit.cluster import (
     NAMESPACE,
-    Hammer,
     gateway_settled_at,
     get_raw,
     kjson,
     need_shim,
+    node_ip,
     pod_ready,
     record,
     service_ip,
     wait_for,
 )
+from testkit.load import KeepAliveLoad
 
 # e2e/run.sh: app_hpa min 1, target 5 requests/s per pod.
 APP_MIN, APP_TARGET = 1, 5.0
@@ -104,7 +105,7 @@ def test_bad_keys_raise_the_app_rate_and_scale_the_app_while_minio_stays_flat():
     )
     t0 = time.time()
     peak = {"app": 0.0, "app_external": 0.0, "minio": 0.0, "minio_external": 0.0, "desired": 0}
-    with Hammer(BAD_KEY_PATH) as load:
+    with KeepAliveLoad(f"http://{node_ip()}{BAD_KEY_PATH}") as load:
 
         def app_scaled_out():
             peak["app"] = max(peak["app"], scalar(APP_RATE))
@@ -152,7 +153,7 @@ def test_every_dashboard_panel_has_data():
     assert cm["metadata"]["labels"].get("grafana_dashboard") == "1", cm["metadata"]["labels"]
     # Traffic every panel shows: GIFs through the LoadBalancer (app rate, GETs on both replicas,
     # component memory) and anonymous GETs on the replica Service (403: MinIO's 4xx).
-    with Hammer(f"/{KEY}", threads=2, pause=0.05) as gifs:
+    with KeepAliveLoad(f"http://{node_ip()}/{KEY}", threads=2, pause=0.05) as gifs:
         for _ in range(20):
             requests.get(f"http://{service_ip(REPLICAS)}:9000/gifs/{KEY}", timeout=10)
             time.sleep(1)

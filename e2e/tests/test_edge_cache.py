@@ -11,12 +11,12 @@ import subprocess
 
 import requests
 
-from conftest import ASSET, NAMESPACE, ROOT, kjson, kubectl, need_shim, node_ip, wait_for
+from testkit.cluster import ASSET_SHA, NAMESPACE, kjson, kubectl, need_shim, node_ip, wait_for
+from testkit.paths import ROOT
 
 HELM = str(ROOT / ".tools/bin/helm")
 RELEASE = "gif-gateway"
 KEY = "animation.gif"
-ASSET_SHA = hashlib.sha256(ASSET.read_bytes()).hexdigest()
 
 
 def helm(*args, timeout=600):

@@ -11,16 +11,14 @@ import os
 import subprocess
 import time
 
-import requests
-
-from conftest import (
-    ASSET,
+from testkit.cluster import (
+    ASSET_SHA,
     KUBECTL,
     MONITORING,
     NAMESPACE,
     STRAY_LABELS,
-    Background,
     active_targets,
+    deployment_available,
     gateway_pod_labels,
     kjson,
     kubectl,
@@ -34,10 +32,10 @@ from conftest import (
     s3,
     wait_for,
 )
+from testkit.load import PacedGifLoad
 
 ECHO = "e2e.local/echo:0.1.0"
 BUCKET, KEY = "gifs", "animation.gif"
-ASSET_SHA = hashlib.sha256(ASSET.read_bytes()).hexdigest()
 NODE1 = os.environ.get("E2E_NODE_NAME", "gif-e2e")
 NODE2 = os.environ.get("E2E_NODE2_NAME") or "gif-e2e-2"
 GATEWAY, REPLICAS, PRIMARY = "gif-gateway", "gif-minio-replicas", "gif-minio"
@@ -235,41 +233,6 @@ def create(objects):
     assert proc.returncode == 0, proc.stderr
 
 
-class GifLoad(Background):
-    """Steady GIF GETs through the LoadBalancer, a new connection each, counting every failure
-    with its reason."""
-
-    def __init__(self, url, rate, threads=3):
-        self.url, self.period = url, threads / rate
-        self.ok = 0
-        self.failures = []
-        super().__init__(threads)
-
-    def _run(self, i):
-        nxt = time.monotonic() + i * self.period / len(self._threads)
-        while not self._stop.is_set():
-            try:
-                r = requests.get(self.url, timeout=10)
-                good = r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == ASSET_SHA
-                reason = None if good else f"HTTP {r.status_code} ({len(r.content)} bytes)"
-            except requests.RequestException as err:
-                reason = f"{type(err).__name__}: {str(err)[:160]}"
-            with self._lock:
-                if reason:
-                    self.failures.append((round(time.monotonic(), 1), reason))
-                else:
-                    self.ok += 1
-            nxt += self.period
-            self._stop.wait(max(0.0, nxt - time.monotonic()))
-
-
-def deployment_available(name):
-    d = kjson("-n", NAMESPACE, "get", "deployment", name)
-    want = d["spec"]["replicas"]
-    s = d["status"]
-    return s.get("readyReplicas", 0) == want and s.get("updatedReplicas", 0) == want and s.get("replicas", 0) == want
-
-
 def test_drain_a_node_under_load_loses_no_request(mirror_creds):
     """Drain node 2 (the replica and, normally, one gateway pod; node 1 keeps the primary, whose
     volume is node-local, and the control plane) under steady GIF GETs; uncordon it afterwards."""
@@ -306,7 +269,7 @@ def test_drain_a_node_under_load_loses_no_request(mirror_creds):
         t0 = time.monotonic()
         # 6/s: below what would make the gateway's HPA (e2e target 5/s per pod) add pods to the
         # two, so the drain is all that moves them.
-        with GifLoad(url, rate=6) as load:
+        with PacedGifLoad(url, rate=6, expect_sha256=ASSET_SHA) as load:
             time.sleep(5)
             drain = kubectl(
                 "drain", NODE2, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=300s", timeout=330
@@ -315,7 +278,7 @@ def test_drain_a_node_under_load_loses_no_request(mirror_creds):
             wait_for(
                 "the project's pods rescheduled and Ready",
                 lambda: deployment_available(GATEWAY) and deployment_available(REPLICAS)
-                and NODE2 not in pods_by_node() and deployment_available_ns("kube-system", "coredns"),
+                and NODE2 not in pods_by_node() and deployment_available("coredns", "kube-system"),
                 300,
                 interval=2,
             )
@@ -388,11 +351,6 @@ def test_drain_a_node_under_load_loses_no_request(mirror_creds):
 
     listings = wait_for("the bucket identical on every MinIO pod", same_everywhere, 120)
     record(bucket_identical_on_pods=sorted(listings))
-
-
-def deployment_available_ns(namespace, name):
-    d = kjson("-n", namespace, "get", "deployment", name)
-    return d["status"].get("readyReplicas", 0) == d["spec"]["replicas"]
 
 
 def bucket_listing(client):

@@ -18,11 +18,10 @@ import requests
 from botocore.exceptions import ClientError
 
 from app_metrics import draw_scaling
-from conftest import (
+from testkit.cluster import (
     ASSET,
+    ASSET_SHA,
     NAMESPACE,
-    Background,
-    Hammer,
     active_targets,
     gateway_pod_labels,
     gateway_settled_at,
@@ -39,12 +38,12 @@ from conftest import (
     service_ip,
     wait_for,
 )
+from testkit.load import KeepAliveLoad, PacedS3GetLoad
 
 TF = os.environ.get("E2E_TERRAFORM", "terraform")
 TF_DIR = os.environ.get("E2E_TF_DIR")
 BUCKET = "gifs"
 KEY = "animation.gif"
-ASSET_SHA = hashlib.sha256(ASSET.read_bytes()).hexdigest()
 REPLICAS = "gif-minio-replicas"
 # The HPA bounds e2e/run.sh passes to Terraform (replica_hpa / app_hpa).
 REPLICA_MIN, REPLICA_MAX = 2, 3
@@ -272,36 +271,13 @@ def test_spinapp_is_reconciled_with_secret_variables():
         assert want.items() <= secret_env(pod["spec"]).items()
 
 
-class Load(Background):
-    """Bounded S3 GET load on the replica Service: `rate` signed GETs/s with the app's
-    credentials, like the gateway makes one per GIF, until stop() or `limit` seconds."""
-
-    def __init__(self, client, rate, limit):
-        self.client, self.rate, self.limit = client, rate, limit
-        self.sent = self.errors = 0
-        super().__init__(4)
-
-    def _run(self, i):
-        period = len(self._threads) / self.rate
-        t_end = time.monotonic() + self.limit
-        nxt = time.monotonic() + i * period / len(self._threads)
-        while not self._stop.is_set() and time.monotonic() < t_end:
-            try:
-                self.client.get_object(Bucket=BUCKET, Key=KEY)["Body"].read()
-            except Exception:  # noqa: BLE001 - counted, and asserted on below
-                self.errors += 1
-            self.sent += 1
-            nxt += period
-            self._stop.wait(max(0.0, nxt - time.monotonic()))
-
-
 def test_hpas_scale_out_under_load_and_back_in_with_nothing_lost(root_s3, app_creds, mirror_creds):
     for key, body in EXTRA.items():
         root_s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     assert objects_on(root_s3) == expected_objects()
 
     t0 = time.monotonic()
-    with Load(s3(service_ip(REPLICAS), *app_creds), rate=40, limit=600) as load:
+    with PacedS3GetLoad(s3(service_ip(REPLICAS), *app_creds), BUCKET, KEY, rate=40, limit=600) as load:
 
         def scaled_out():
             dep = kjson("-n", NAMESPACE, "get", "deployment", REPLICAS)
@@ -413,7 +389,7 @@ def test_app_hpa_scales_the_gateway_under_real_load():
     # From its minimum, so the scale-out below is this load's (test_app_metrics scaled it before).
     wait_for("gif-gateway settled back at its minimum", lambda: gateway_settled_at(APP_MIN), 600, interval=5)
     t_start = time.time()
-    with Hammer(f"/{KEY}", threads=3, pause=0.05):
+    with KeepAliveLoad(f"http://{node_ip()}/{KEY}", threads=3, pause=0.05):
         wait_for(
             "gif-gateway Deployment scaled out by its HPA",
             lambda: kjson("-n", NAMESPACE, "get", "deployment", "gif-gateway")["spec"]["replicas"] > APP_MIN,

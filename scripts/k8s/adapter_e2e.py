@@ -26,8 +26,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -38,9 +36,15 @@ import urllib.request
 
 import yaml
 
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+from testkit.minio import Credentials, Minio  # noqa: E402 - the repository's test kit, found through ROOT
+from testkit.waits import Processes, free_port, wait_http  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(ROOT, ".tools", "bin")
 WORK, VALUES = os.path.abspath(sys.argv[1]), sys.argv[2]
+PROCS = Processes(WORK)
+start, stop_all = PROCS.start, PROCS.stop_all
 NS, REPLICA_SVC, PRIMARY_SVC = "gif", "gif-minio-replicas", "gif-minio"
 USER, PASSWORD = "e2e-root", "e2e-root-password-1234"
 LOAD_SECONDS = int(os.environ.get("E2E_LOAD_SECONDS", "80"))
@@ -48,50 +52,11 @@ RATES = {"gif-minio-replicas-a": 10.0, "gif-minio-replicas-b": 5.0, "gif-minio-0
 APP_RATES = {"gif-gateway-a": 6.0, "gif-gateway-b": 3.0}
 SPIN = shutil.which("spin")
 APP_WASM = os.path.join(ROOT, "target", "wasm32-wasip2", "release", "gif_gateway.wasm")
-procs = []
 T0 = time.time()
 
 
 def log(msg):
     print(f"  [e2e {time.time() - T0:5.1f}s] {msg}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(name, args, env=None):
-    f = open(os.path.join(WORK, f"{name}.log"), "w")
-    p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-                         start_new_session=True)
-    procs.append((name, p))
-    return p
-
-
-def stop_all():
-    for _name, p in reversed(procs):
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-    for _name, p in procs:
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-
-
-def wait_http(url, timeout=60, ctx=None, ok=(200,)):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            with urllib.request.urlopen(url, timeout=3, context=ctx) as r:
-                if r.status in ok:
-                    return
-        except Exception:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"timeout waiting for {url}")
 
 
 def quantity(q):
@@ -107,22 +72,18 @@ def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     # --- MinIO servers --------------------------------------------------------------------
-    minio = {}
+    minio, servers = {}, {}
     for pod in RATES:
-        port = free_port()
-        data = os.path.join(WORK, "data-" + pod)
-        os.makedirs(data)
-        start("minio-" + pod, [os.path.join(BIN, "minio"), "server", "--quiet", "--address", f"127.0.0.1:{port}",
-                               "--console-address", f"127.0.0.1:{free_port()}", data],
-              {"MINIO_ROOT_USER": USER, "MINIO_ROOT_PASSWORD": PASSWORD, "MINIO_PROMETHEUS_AUTH_TYPE": "public",
-               "MINIO_BROWSER": "off", "MINIO_UPDATE": "off", "HOME": WORK})
-        minio[pod] = port
+        server = Minio(os.path.join(WORK, "data-" + pod), os.path.join(WORK, f"minio-{pod}.log"),
+                       root=Credentials(USER, PASSWORD), public_metrics=True, home=WORK).start(wait=False)
+        PROCS.add(server.proc)
+        servers[pod], minio[pod] = server, server.port
     gif = os.path.join(WORK, "animation.gif")
     with open(gif, "wb") as f:
         f.write(b"GIF89a" + os.urandom(2048))
     mcenv = {"MC_CONFIG_DIR": os.path.join(WORK, "mc")}
     for pod, port in minio.items():
-        wait_http(f"http://127.0.0.1:{port}/minio/health/ready")
+        servers[pod].wait_ready()
         mcenv[f"MC_HOST_{pod.replace('-', '_')}"] = f"http://{USER}:{PASSWORD}@127.0.0.1:{port}"
     for pod in minio:
         alias = pod.replace("-", "_")
@@ -335,46 +296,33 @@ def main():
         want = sorted(["gif_gateway_s3_get_requests_per_second"] + (["gif_gateway_requests_per_second"] if app else []))
         if enames != want:
             problems.append(f"unexpected external metric list {enames}, want {want}")
+        external = f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/"
+        elsewhere = "/apis/external.metrics.k8s.io/v1beta1/namespaces/elsewhere/"
+
+        def total(path, empty_ok=True):
+            items = get(base, path, empty_ok=empty_ok)["items"]
+            return sum(quantity(i["value"]) for i in items), len(items)
+
+        def zero(path, what):
+            value = total(path)[0]
+            if value != 0:
+                problems.append(f"{what} should give 0, gave {value}")
+
         if app:
-            a = get(
-                base,
-                f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_requests_per_second?labelSelector=k8s_deployment_name%3Dgif-gateway",
-                empty_ok=True,
-            )
-            total = sum(quantity(i["value"]) for i in a["items"])
-            quiet or log(f"external metric gif_gateway_requests_per_second: {total:.2f} from {len(a['items'])} series")
+            got, series = total(
+                external + "gif_gateway_requests_per_second?labelSelector=k8s_deployment_name%3Dgif-gateway")
+            quiet or log(f"external metric gif_gateway_requests_per_second: {got:.2f} from {series} series")
             want_app = sum(APP_RATES.values())
-            if not (0.7 * want_app <= total <= 1.3 * want_app):
-                problems.append(f"app request rate {total}, want {want_app} +-30% (both instances, every request)")
-            other = get(
-                base,
-                "/apis/external.metrics.k8s.io/v1beta1/namespaces/elsewhere/gif_gateway_requests_per_second",
-                empty_ok=True,
-            )
-            if sum(quantity(i["value"]) for i in other["items"]) != 0:
-                problems.append(f"app request rate in another namespace should be 0: {other}")
-        e = get(
-            base,
-            f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_s3_get_requests_per_second?labelSelector=bucket%3Dgifs",
-        )
-        total = sum(quantity(i["value"]) for i in e["items"])
-        quiet or log(f"external metric (bucket=gifs): {total:.2f} from {len(e['items'])} series")
-        if not (0.7 * 15 <= total <= 1.3 * 15):
-            problems.append(f"external metric {total}, want 15 +-30% (replicas only, GETs only)")
-        other = get(
-            base,
-            f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/gif_gateway_s3_get_requests_per_second?labelSelector=bucket%3Dother",
-            empty_ok=True,
-        )
-        if sum(quantity(i["value"]) for i in other["items"]) != 0:
-            problems.append(f"labelSelector bucket=other should give 0: {other}")
-        wrong_ns = get(
-            base,
-            "/apis/external.metrics.k8s.io/v1beta1/namespaces/elsewhere/gif_gateway_s3_get_requests_per_second",
-            empty_ok=True,
-        )
-        if sum(quantity(i["value"]) for i in wrong_ns["items"]) != 0:
-            problems.append(f"another namespace should give 0: {wrong_ns}")
+            if not (0.7 * want_app <= got <= 1.3 * want_app):
+                problems.append(f"app request rate {got}, want {want_app} +-30% (both instances, every request)")
+            zero(elsewhere + "gif_gateway_requests_per_second", "the app request rate in another namespace")
+        got, series = total(external + "gif_gateway_s3_get_requests_per_second?labelSelector=bucket%3Dgifs", False)
+        quiet or log(f"external metric (bucket=gifs): {got:.2f} from {series} series")
+        if not (0.7 * 15 <= got <= 1.3 * 15):
+            problems.append(f"external metric {got}, want 15 +-30% (replicas only, GETs only)")
+        zero(external + "gif_gateway_s3_get_requests_per_second?labelSelector=bucket%3Dother",
+             "labelSelector bucket=other")
+        zero(elsewhere + "gif_gateway_s3_get_requests_per_second", "another namespace")
         return problems
 
     problems = []

@@ -41,6 +41,13 @@ def dig(doc, dotted):
     return doc
 
 
+def shim_sum_checks(where: str, sums: dict, pins: dict) -> list:
+    """One check per architecture of the pinned shim's checksums; `where` names the place, with
+    {arch} for the architecture."""
+    return [(where.format(arch=arch), sums.get(arch), f"CONTAINERD_SHIM_SPIN_SHA256_{arch.upper()}",
+             pins[f"CONTAINERD_SHIM_SPIN_SHA256_{arch.upper()}"]) for arch in ("x86_64", "aarch64")]
+
+
 def terraform_defaults(tfdocs, tfdir):
     # An explicit config: terraform-docs would otherwise pick up terraform/.terraform-docs.yml
     # and inject JSON into the README.
@@ -88,16 +95,8 @@ def main():
     shim_version = pins["CONTAINERD_SHIM_SPIN_VERSION"]
     gateway_values = yaml.safe_load((charts / "gif-gateway" / "values.yaml").read_text())
     shim_sums = (dig(gateway_values, "spinkube.shim.sha256") or {}).get(shim_version) or {}
-    for arch in ("x86_64", "aarch64"):
-        pin = f"CONTAINERD_SHIM_SPIN_SHA256_{arch.upper()}"
-        checks.append(
-            (
-                f"charts/gif-gateway/values.yaml spinkube.shim.sha256.{shim_version}.{arch}",
-                shim_sums.get(arch),
-                pin,
-                pins[pin],
-            )
-        )
+    checks += shim_sum_checks(f"charts/gif-gateway/values.yaml spinkube.shim.sha256.{shim_version}.{{arch}}",
+                              shim_sums, pins)
     for chart, pin in [("gif-minio", "MINIO_IMAGE_TAG"), ("gif-gateway", "APP_IMAGE_TAG")]:
         meta = yaml.safe_load((charts / chart / "Chart.yaml").read_text())
         checks.append((f"charts/{chart}/Chart.yaml appVersion", meta["appVersion"], pin, pins[pin]))
@@ -117,16 +116,8 @@ def main():
     ]:
         checks.append((f"terraform/variables.tf {var} default", dig(inputs, var), pin, expected or pins[pin]))
     tf_sums = (inputs.get("containerd_shim_spin_sha256") or {}).get(shim_version) or {}
-    for arch in ("x86_64", "aarch64"):
-        pin = f"CONTAINERD_SHIM_SPIN_SHA256_{arch.upper()}"
-        checks.append(
-            (
-                f"terraform/variables.tf containerd_shim_spin_sha256[\"{shim_version}\"].{arch} default",
-                tf_sums.get(arch),
-                pin,
-                pins[pin],
-            )
-        )
+    checks += shim_sum_checks(
+        f"terraform/variables.tf containerd_shim_spin_sha256[\"{shim_version}\"].{{arch}} default", tf_sums, pins)
     crd_version = pins["SPIN_OPERATOR_VERSION"].removeprefix("v")
     checks.append(
         (

@@ -29,13 +29,15 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
+import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+from testkit.minio import Credentials, Minio  # noqa: E402 - the repository's test kit, found through ROOT
+from testkit.waits import Processes, free_port, http_status, wait_until  # noqa: E402
+from testkit.waits import stop as testkit_stop  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(ROOT, ".tools", "bin")
@@ -50,84 +52,41 @@ WRONG_SECRET = "wrong-" + secrets.token_hex(12)
 # Put on a command line on purpose: the argv watch must see it, or it sees nothing.
 CANARY = "canary-" + secrets.token_hex(12)
 MIRROR_POLICY = "gif-minio-mirror-read"
-procs, T0 = [], time.time()
+T0 = time.time()
 SECRETS = {ROOT_PW, APP_SECRET, MIRROR_SECRET, LATE_SECRET, WRONG_SECRET}  # + every replica's root
-ARGS = WORK = SYNC = None
+ARGS = WORK = SYNC = PROCS = None
 
 
 def log(m):
     print(f"  [replica-sync {time.time() - T0:5.1f}s] {m}", flush=True)
 
 
-def port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(name, args, env):
-    p = subprocess.Popen(args, stdout=open(os.path.join(WORK, name + ".log"), "w"), stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, env={**os.environ, **env}, start_new_session=True)
-    p.name = name
-    procs.append(p)
-    return p
+    return PROCS.start(name, args, env)
 
 
 def stop(p):
-    if p.poll() is None:
-        os.killpg(p.pid, signal.SIGTERM)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-
-
-def http(url):
-    try:
-        with urllib.request.urlopen(url, timeout=3) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(errors="replace")
-    except Exception:
-        return 0, ""
+    testkit_stop(p, timeout=10, group=True)
 
 
 def wait(cond, what, timeout=60):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return
-        time.sleep(0.2)
-    raise SystemExit(f"timeout: {what}")
+    wait_until(cond, timeout, what, interval=0.2)
 
 
-class Minio:
+def minio(name, root_dir=None):
     """A MinIO server; a replica's root comes from files, as in the pod."""
+    server = Minio(os.path.join(WORK, name), os.path.join(WORK, name + ".log"),
+                   root=None if root_dir else Credentials(ROOT_USER, ROOT_PW), root_files=root_dir,
+                   public_metrics=False, home=WORK).start(wait=False)
+    server.name = name
+    PROCS.add(server.proc)
+    if root_dir:
+        SECRETS.add(server.root.secret_key)
+    return server
 
-    def __init__(self, name, root_dir=None):
-        self.name, self.port = name, port()
-        os.makedirs(os.path.join(WORK, name))
-        if root_dir:
-            env = {
-                "MINIO_ROOT_USER_FILE": f"{root_dir}/rootUser",
-                "MINIO_ROOT_PASSWORD_FILE": f"{root_dir}/rootPassword",
-            }
-            self.user, self.pw = (open(f"{root_dir}/{f}").read().strip() for f in ("rootUser", "rootPassword"))
-            SECRETS.add(self.pw)
-        else:
-            env = {"MINIO_ROOT_USER": ROOT_USER, "MINIO_ROOT_PASSWORD": ROOT_PW}
-            self.user, self.pw = ROOT_USER, ROOT_PW
-        start(name, [os.path.join(BIN, "minio"), "server", "--quiet", "--address", f"127.0.0.1:{self.port}",
-                     "--console-address", f"127.0.0.1:{port()}", os.path.join(WORK, name)],
-              {**env, "MINIO_BROWSER": "off", "MINIO_UPDATE": "off", "HOME": WORK})
-        self.url = f"http://127.0.0.1:{self.port}"
 
-    def ready(self):
-        return http(f"{self.url}/minio/health/ready")[0] == 200
-
-    def alias(self, user=None, pw=None):
-        return (self.port, user or self.user, pw or self.pw)
+def alias(m, user=None, pw=None):
+    return (m.port, user or m.root.access_key, pw or m.root.secret_key)
 
 
 def mc(*args, aliases=None, check=True, stdin=None):
@@ -160,8 +119,8 @@ def local_root(name):
 
 
 def replica(name):
-    m = Minio(name, local_root(name))
-    wait(m.ready, f"{name} ready")
+    m = minio(name, local_root(name))
+    m.wait_ready()
     return m
 
 
@@ -188,7 +147,7 @@ def sidecar(name, primary, local, key=MIRROR_KEY, secret=MIRROR_SECRET, lossy_mi
     if lossy_mirror:
         open(lossy, "w").close()
     root = os.path.join(WORK, local.name + "-root")
-    lp = port()
+    lp = free_port()
     p = start(name, [SYNC], {
         "BUCKET": BUCKET, "PRIMARY_ENDPOINT": primary.url, "LOCAL_ENDPOINT": local.url,
         "PRIMARY_ACCESS_KEY_FILE": f"{creds}/ak", "PRIMARY_SECRET_KEY_FILE": f"{creds}/sk",
@@ -201,11 +160,11 @@ def sidecar(name, primary, local, key=MIRROR_KEY, secret=MIRROR_SECRET, lossy_mi
 
 
 def readyz(s):
-    return http(f"http://127.0.0.1:{s.listen}/readyz")
+    return http_status(f"http://127.0.0.1:{s.listen}/readyz")
 
 
 def metric(s, name):
-    _, body = http(f"http://127.0.0.1:{s.listen}/metrics")
+    _, body = http_status(f"http://127.0.0.1:{s.listen}/metrics")
     for line in body.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])
@@ -345,7 +304,7 @@ def wrong_credentials(P, aliases, replica_name):
 
 
 def main():
-    global ARGS, WORK, SYNC
+    global ARGS, WORK, SYNC, PROCS
     ap = argparse.ArgumentParser()
     ap.add_argument("workdir")
     ap.add_argument("binary")
@@ -354,14 +313,15 @@ def main():
     ARGS = ap.parse_args()
     WORK, SYNC = os.path.abspath(ARGS.workdir), os.path.abspath(ARGS.binary)
     shutil.rmtree(WORK, ignore_errors=True)
+    PROCS = Processes(WORK)
     os.makedirs(WORK)
     watch = ArgvWatch()
     watch.start()
     subprocess.run(["sh", "-c", "sleep 0.3", CANARY], check=True)
 
-    P = Minio("primary")
-    wait(P.ready, "primary ready")
-    aliases = {"p": P.alias()}
+    P = minio("primary")
+    P.wait_ready()
+    aliases = {"p": alias(P)}
     gif = os.path.join(WORK, "animation.gif")
     open(gif, "wb").write(b"GIF89a" + os.urandom(4096))
 
@@ -382,7 +342,7 @@ def main():
     mc("mb", f"p/{BUCKET}", aliases=aliases)
     mc("cp", gif, f"p/{BUCKET}/animation.gif", aliases=aliases)
     first_ready(s1, 60)
-    aliases["r1"] = R1.alias()
+    aliases["r1"] = alias(R1)
     same, d = diff_empty("p", "r1", aliases)
     if not same or mc("stat", f"r1/{BUCKET}/animation.gif", aliases=aliases, check=False).returncode:
         raise SystemExit(f"replica1 Ready without the seeded object: {d.stdout[:300]}{d.stderr[:300]}")
@@ -390,7 +350,7 @@ def main():
 
     # 2. refused credentials, then a mirror user that the primary only gets later.
     R2, refused = wrong_credentials(P, aliases, "replica2")
-    aliases["r2"] = R2.alias()
+    aliases["r2"] = alias(R2)
 
     # 3. 150 objects, one big: Ready implies complete. The late mirror user keeps replica2 out
     # until it exists, then the copy decides.
@@ -428,7 +388,7 @@ def main():
 
     # 5. credentials on a replica: the gateway's read and cannot write or list; the mirror
     # user's list and read and cannot write.
-    a = {"a": R2.alias(APP_KEY, APP_SECRET), "m": R2.alias(LATE_KEY, LATE_SECRET)}
+    a = {"a": alias(R2, APP_KEY, APP_SECRET), "m": alias(R2, LATE_KEY, LATE_SECRET)}
     if mc("cat", f"a/{BUCKET}/animation.gif", aliases=a, check=False).returncode != 0:
         raise SystemExit("app user cannot read on the replica")
     if mc("cp", gif, f"a/{BUCKET}/written-by-app.gif", aliases=a, check=False).returncode == 0:
@@ -460,11 +420,5 @@ if __name__ == "__main__":
     try:
         main()
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+        if PROCS:
+            PROCS.stop_all()

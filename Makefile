@@ -65,15 +65,15 @@ docs: ## Regenerate the chart and Terraform README tables (readme-generator-for-
 
 bench: build ## Benchmark the GIF path under spin up (Spin 4) and wasmtime against the WASIp3 Spin floor, nginx-s3-gateway, s3www, MinIO direct and nginx (~12 min); writes bench/results.*
 	scripts/install-bench-tools.sh
-	PYTHONPATH=bench $(TOOLS)/bench-venv/bin/python -m gifbench
+	PYTHONPATH=bench:. $(TOOLS)/bench-venv/bin/python -m gifbench
 
 bench-quick: build ## Smoke run of the benchmark (one short round, ~2 min); writes .local/bench-quick/, never bench/results.*
 	scripts/install-bench-tools.sh
-	PYTHONPATH=bench $(TOOLS)/bench-venv/bin/python -m gifbench --quick
+	PYTHONPATH=bench:. $(TOOLS)/bench-venv/bin/python -m gifbench --quick
 
 bench-explore: build ## Compare wasmtime serve options for the component (~5 min); writes bench/explore.*
 	scripts/install-bench-tools.sh
-	PYTHONPATH=bench $(TOOLS)/bench-venv/bin/python -m gifbench --explore
+	PYTHONPATH=bench:. $(TOOLS)/bench-venv/bin/python -m gifbench --explore
 
 clean: ## Remove build output (keeps .tools/ and the .local/ stack data)
 	cargo clean

@@ -10,7 +10,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import BUCKET, GIF, GIF_KEY, MINIO_BIN, SEEDER_BIN
+from testkit import minio
+from testkit.seeder import run_seeder
+
+from .config import BUCKET, GIF, GIF_KEY
 from .probe import http_get
 from .processes import Procs
 from .util import free_port
@@ -29,6 +32,10 @@ class Stack:
     proc: subprocess.Popen | None = None
 
     @property
+    def root(self) -> minio.Credentials:
+        return minio.Credentials(self.root_user, self.root_password)
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -38,13 +45,12 @@ class Stack:
             self.port, self.console_port = free_port(), free_port()
         data = self.work / "minio-data"
         data.mkdir(mode=0o700, exist_ok=True)
-        env = dict(os.environ, MINIO_ROOT_USER=self.root_user, MINIO_ROOT_PASSWORD=self.root_password,
-                   MINIO_BROWSER="off")
+        # The command line and environment of every MinIO the project's tests and tools start;
+        # the benchmark starts it itself, to time its cold start and measure its process.
+        env = dict(os.environ, **minio.environment(self.root))
         started = time.monotonic()
-        self.proc = self.procs.start(
-            [str(MINIO_BIN), "server", "--quiet", "--address", f"127.0.0.1:{self.port}",
-             "--console-address", f"127.0.0.1:{self.console_port}", str(data)],
-            self.work / "logs" / "minio.log", env)
+        self.proc = self.procs.start(minio.command(data, self.port, self.console_port),
+                                     self.work / "logs" / "minio.log", env)
         deadline = started + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -66,10 +72,10 @@ class Stack:
     def seed(self) -> None:
         """The project's seeder, exactly as `make run` and the Kubernetes Job use it: private
         bucket, the GIF, and the gateway's user allowed s3:GetObject only."""
-        env = dict(os.environ, MINIO_ENDPOINT=self.url, MINIO_ROOT_USER=self.root_user,
-                   MINIO_ROOT_PASSWORD=self.root_password, BUCKET=BUCKET, OBJECT_KEY=GIF_KEY,
-                   OBJECT_FILE=str(GIF), APP_ACCESS_KEY=self.app_key, APP_SECRET_KEY=self.app_secret)
-        subprocess.run([str(SEEDER_BIN)], env=env, check=True, stdout=subprocess.DEVNULL, timeout=120)
+        done = run_seeder(self, minio.Credentials(self.app_key, self.app_secret), self.root,
+                          BUCKET=BUCKET, OBJECT_KEY=GIF_KEY, OBJECT_FILE=str(GIF))
+        if done.returncode != 0:
+            raise RuntimeError(f"the seeder failed:\n{done.stdout}{done.stderr}")
 
     def s3_client(self, root: bool = False):
         import botocore.config

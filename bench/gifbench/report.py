@@ -22,6 +22,12 @@ def mib(kib) -> float | None:
 
 
 def write_markdown(result: dict, path: Path) -> None:
+    notes = BENCH_DIR / "NOTES.md"
+    path.write_text(markdown(result, notes.read_text() if notes.exists() else ""))
+
+
+def markdown(result: dict, notes: str = "") -> str:
+    """results.md's text; `notes` (bench/NOTES.md) is appended. Pure, so it is unit-tested."""
     m, p, med, facts = result["machine"], result["params"], result["medians"], result["facts"]
     labels, names = result["labels"], result["targets"]
     lines = [
@@ -158,10 +164,9 @@ def write_markdown(result: dict, path: Path) -> None:
         lines.append(f"| {key} | {v['target']} | {shown} | {met} |")
     lines += ["", "### Reading this run", ""] + analysis(result)
     lines += ["", "RESULT line of this run:", "", "```", result["result_line"], "```", ""]
-    notes = BENCH_DIR / "NOTES.md"
-    if notes.exists():
-        lines += [notes.read_text().rstrip(), ""]
-    path.write_text("\n".join(lines))
+    if notes:
+        lines += [notes.rstrip(), ""]
+    return "\n".join(lines)
 
 
 BREAKDOWN = [
@@ -393,6 +398,11 @@ def result_line(med: dict, facts: dict, s3www_upstream: bool, spin_ver: str | No
 
 
 def write_explore_markdown(result: dict, path: Path) -> None:
+    path.write_text(explore_markdown(result))
+
+
+def explore_markdown(result: dict) -> str:
+    """explore.md's text. Pure, so it is unit-tested."""
     p, med = result["params"], result["medians"]
     lines = [
         "# wasmtime serve options for the component",
@@ -415,4 +425,4 @@ def write_explore_markdown(result: dict, path: Path) -> None:
                      f"{fmt(d['wrk_cpu_us_per_req'], 0)} |")
     lines += ["", "`aot` variants run `wasmtime compile` output with `--allow-precompiled`; `jit` variants pass "
               "`-C cache=n`, so their cold start includes Cranelift compiling the component.", ""]
-    path.write_text("\n".join(lines))
+    return "\n".join(lines)

@@ -1,0 +1,126 @@
+"""Native tests of the report's formatting (results.md and explore.md tables, the RESULT line) on a
+small hand-made result, so that a change in a table's columns or number format shows here."""
+
+from gifbench import report, stats
+
+KEYS = ["rps", "p50_ms", "p90_ms", "p99_ms", "peak_rss_kib", "cold_start_ms", "server_cpu_us_per_req",
+        "minio_cpu_us_per_req", "stack_cpu_us_per_req", "wrk_cpu_us_per_req", "c1_rps", "c1_p50_ms", "c1_p90_ms",
+        "c1_p99_ms"]
+
+
+def medians(**values):
+    return {k: values.get(k) for k in KEYS}
+
+
+def result(quick=False):
+    med = {
+        "spin": medians(rps=2624.54, p50_ms=11.72, p90_ms=18.05, p99_ms=28.9, peak_rss_kib=217272,
+                        cold_start_ms=35.9, server_cpu_us_per_req=363.2, minio_cpu_us_per_req=325.6,
+                        stack_cpu_us_per_req=688.8, wrk_cpu_us_per_req=33.4, c1_rps=928.3, c1_p50_ms=0.93,
+                        c1_p90_ms=1.38, c1_p99_ms=29.46),
+        "nginx-s3gw": medians(rps=2000.0, p99_ms=40.0, peak_rss_kib=10240, server_cpu_us_per_req=150.0),
+    }
+    runs = [{"target": "spin", "round": 1, "rps": 2624.54, "non_2xx": 2, "socket_errors": 1, "loadavg_before": 1.5},
+            {"target": "nginx-s3gw", "round": 1, "rps": 2000.0, "non_2xx": 0, "socket_errors": 0,
+             "c1_errors": 4, "loadavg_before": 2.5}]
+    res = {
+        "machine": {"cpu_model": "Test CPU", "cores": 2, "memory_gib": 24, "os": "Debian", "kernel": "6.1",
+                    "git": "abc1234", "tools": {k: k + "-1.0" for k in ("spin", "wasmtime", "minio", "s3www",
+                                                                     "s3www_binary", "wrk", "nginx", "rustc")}},
+        "params": {"threads": 2, "connections": 32, "duration": 10.0, "warmup": 2.0, "rounds": 1,
+                   "solo_seconds": 4.0, "quick": quick, "mem_connections": 4, "mem_seconds": 3},
+        "facts": {"gif_bytes": 1234567, "wasm_bytes": 517492, "composed_wasm_bytes": 600000, "cwasm_bytes": 2000000,
+                  "wasmtime_compile_ms": 1500},
+        "targets": ["spin", "nginx-s3gw"],
+        "labels": {"spin": "gateway, `spin up`", "nginx-s3gw": "nginx-s3-gateway, cache off"},
+        "credentials": {"spin": "GetObject-only key"},
+        "runs": runs, "medians": med, "memory": [],
+        "finished": "2026-12-07T12:00:00+00:00", "elapsed_s": 600, "loadavg_start": 1.0, "loadavg_end": 3.0,
+        "result_line": "RESULT spin_rps=2625",
+    }
+    res["verdicts"] = stats.verdicts(res)
+    return res
+
+
+def table(text: str, header_start: str) -> list[str]:
+    """The rows of the markdown table whose header line starts with header_start (header and rule left out)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return rows
+
+
+def test_fmt_groups_thousands_rounds_and_shows_missing_as_a_dash():
+    assert report.fmt(2624.54) == "2,624.5"
+    assert report.fmt(0.935, 2) == "0.94"
+    assert report.fmt(363.2, 0) == "363"
+    assert report.fmt(1234567) == "1,234,567"
+    assert report.fmt(None) == "–"
+    assert report.mib(2048) == 2.0 and report.mib(None) is None
+
+
+def test_medians_table_has_one_formatted_row_per_target_in_order():
+    rows = table(report.markdown(result()), "| target | req/s |")
+    assert rows == [
+        "| gateway, `spin up` | 2,624.5 | 11.72 | 18.05 | 28.90 | 212.2 | 35.9 | 363 | 326 | 689 | 33 |",
+        "| nginx-s3-gateway, cache off | 2,000.0 | – | – | 40.00 | 10.0 | – | 150 | – | – | – |",
+    ]
+
+
+def test_c1_credentials_ratio_and_error_lines():
+    text = report.markdown(result())
+    assert table(text, "| target | p50 ms | p90 ms | p99 ms | req/s |")[0] == \
+        "| gateway, `spin up` | 0.93 | 1.38 | 29.46 | 928.3 |"
+    assert table(text, "| target | credentials |") == ["| gateway, `spin up` | GetObject-only key |",
+                                                        "| nginx-s3-gateway, cache off | – |"]
+    ratio_rows = table(text, "| ratio |")
+    assert "| spin req/s ÷ nginx-s3-gateway (cache off) req/s | 1.31 | 1.31 |" in ratio_rows
+    assert "Errors (non-2xx + socket errors) over all runs: 7." in text
+    assert "median 2.00, max 2.50" in text  # load average before the measurements
+
+
+def test_goals_table_marks_unmet_goals_and_unknowns():
+    goals = table(report.markdown(result()), "| goal |")
+    by_key = {row.split(" | ")[0].lstrip("| "): row for row in goals}
+    assert by_key["spin_rps_vs_nginx_s3_gateway"].endswith("| 1.31× | yes |")
+    assert by_key["wasm_bytes"].endswith("| 517,492 bytes | yes |")
+    assert by_key["spin_rps_vs_floor"].endswith("| – | – |")  # no floor row in this run
+
+
+def test_header_names_the_package_and_the_quick_run_and_notes_are_appended():
+    full = report.markdown(result(), notes="## Notes\n\ntext\n")
+    assert "Generated by `make bench` (`bench/gifbench`) on 2026-12-07T12:00:00+00:00, commit `abc1234`, in 10 min" \
+        in full
+    assert full.endswith("## Notes\n\ntext\n")
+    quick = report.markdown(result(quick=True))
+    assert quick.startswith("# GIF path benchmark\n\nGenerated by `make bench-quick` (`bench/gifbench --quick`)")
+
+
+def test_result_line_reports_na_for_missing_rows():
+    med = result()["medians"]
+    line = report.result_line(med, {"wasm_bytes": 517492}, s3www_upstream=False, spin_ver="4.0.2")
+    fields = dict(f.split("=", 1) for f in line.split()[1:])
+    assert line.startswith("RESULT ")
+    assert fields["spin_rps"] == "2625" and fields["spin_p99_ms"] == "28.90"
+    assert fields["spin_rss_mib"] == "212.2"
+    assert fields["floor_rps"] == "NA" and fields["wasmtime_rps"] == "NA"
+    assert fields["s3www"] == "stand-in" and fields["spin_version"] == "4.0.2"
+
+
+def test_explore_table_shows_each_variants_options():
+    res = {"params": {"threads": 2, "connections": 32, "duration": 10.0, "rounds": 3},
+           "machine": {"cores": 2, "cpu_model": "Test CPU"}, "finished": "2026-12-07T12:00:00+00:00",
+           "loadavg_start": 1.0, "loadavg_end": 2.0, "targets": ["component[aot+pool]", "minio-direct"],
+           "medians": {"component[aot+pool]": medians(rps=1500.0, p50_ms=10.0, p99_ms=30.0, peak_rss_kib=102400,
+                                                      cold_start_ms=12.0),
+                       "minio-direct": medians(rps=5000.0)}}
+    rows = table(report.explore_markdown(res), "| variant |")
+    assert rows == [
+        "| component[aot+pool] | `--allow-precompiled -O pooling-allocator=y` | 1,500.0 | 10.00 | 30.00 | 100.0 "
+        "| 12.0 | – | – | – |",
+        "| minio-direct | `–` | 5,000.0 | – | – | – | – | – | – | – |",
+    ]

@@ -45,7 +45,7 @@ lint: lint-tools ## The lint gate: cargo fmt and clippy (native and wasm32-wasip
 
 unit-test: test-tools ## Native unit tests: the workspace (cargo test) and the benchmark's pure parts (pytest bench/tests)
 	cargo test --locked --workspace
-	PYTHONPATH=bench $(PYTHON) -m pytest -q bench/tests
+	PYTHONPATH=bench:. $(PYTHON) -m pytest -q bench/tests
 
 integration-test: ## Integration tests against real MinIO, the seeder and Chromium, under spin up (when on PATH) and wasmtime serve
 	$(PYTHON) -m pytest -ra tests/

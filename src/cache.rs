@@ -1,6 +1,8 @@
 //! The opt-in edge cache's rules: its settings, where an object lives in the key-value store, the
-//! stored entry, freshness, and how a request is answered from an entry (RFC 9110 ranges and
-//! conditionals). Pure; `edge_cache` does the store and network calls.
+//! stored entry, freshness, an instance's own copies of entries (`Memo`), and how a request is
+//! answered from an entry (RFC 9110 ranges and conditionals). Pure: `edge_cache` does the store
+//! reads and writes and the requests to MinIO (through `upstream`); `gateway` offers it every
+//! object request and takes the uncached way when it declines.
 //!
 //! The cache is direct-mapped: an object's identity (endpoint, bucket, key) hashes to one of a
 //! fixed number of slots, and the slot holds at most one object of at most `MAX_OBJECT_BYTES`.
@@ -226,7 +228,7 @@ impl Entry {
 /// a hit on one needs no store read. Under Spin 4 an instance serves up to 128 requests, and
 /// answering without any host call on the way is what lets a hit's head and body leave together
 /// (a store read as the last step before answering stalls the response ~40 ms on a kept-alive
-/// connection, see bench/NOTES.md). A copy is fresh under the same rule as its store entry, so
+/// connection, see docs/benchmark.md). A copy is fresh under the same rule as its store entry, so
 /// nothing is served longer than before. Bounded: past `MEMO_LIMIT` bytes it starts over.
 #[derive(Default)]
 pub struct Memo {

@@ -1,7 +1,8 @@
 //! CORS: which other origins' scripts may read the gateway's answers (the `cors_allowed_origins`
-//! variable), and the headers a preflight and an actual response get. Pure; `gateway` adds the
-//! headers to each answer when it is made, never to what the edge cache stores, so a cached
-//! entry cannot carry one origin's `Access-Control-Allow-Origin` to another.
+//! variable), and the headers a preflight and an actual response get. Pure; `gateway` picks the
+//! headers for each request and `respond` adds them to the answer when it is made, never to what
+//! the edge cache stores, so a cached entry cannot carry one origin's `Access-Control-Allow-Origin`
+//! to another.
 //!
 //! Only GET and HEAD, and never `Access-Control-Allow-Credentials`: the gateway has no cookies or
 //! logins of its own, so credentials would only let another origin's script send the user's

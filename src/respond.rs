@@ -119,7 +119,7 @@ pub async fn complete(
         let _ = writer.write_all(bytes).await;
     });
     // Lets the writer put its bytes on offer before the host gets the head (see `body`). Measured
-    // without it too: neither way avoids every stall at -c1 (bench/NOTES.md).
+    // without it too: neither way avoids every stall at -c1 (docs/benchmark.md).
     wit_bindgen::yield_async().await;
     response
 }

@@ -60,7 +60,7 @@ e2e: test-tools build ## terraform apply on a two-node Kubernetes built from sou
 k8s-images: build ## Image tarballs (app, MinIO + mc, seeder) for `minikube image load`, built without Docker
 	scripts/k8s/build-images.sh
 
-docs: ## Regenerate the chart and Terraform README tables (readme-generator-for-helm, terraform-docs)
+docs: ## Regenerate the chart and Terraform README tables (readme-generator-for-helm, terraform-docs) and the README's make targets table
 	scripts/k8s/docs.sh
 
 bench: build ## Benchmark the GIF path under spin up (Spin 4) and wasmtime against the WASIp3 Spin floor, nginx-s3-gateway, s3www, MinIO direct and nginx (~12 min); writes bench/results.*

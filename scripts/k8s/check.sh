@@ -2,7 +2,8 @@
 # Offline checks of the Kubernetes delivery (charts/, terraform/, images/). One entry point for
 # `make test` and CI. Builds its pinned tools on first use (scripts/k8s/tools.sh), then:
 #   1. helm lint --strict + helm template of every chart, default values and ci/test-values.yaml;
-#      the generated README tables are up to date (scripts/k8s/docs.sh --check); the charts' and
+#      the generated README tables (the README's make targets too) are up to date (scripts/k8s/docs.sh
+#      --check) and relative Markdown links resolve (scripts/docs/check-links.py); the charts' and
 #      terraform/'s pinned defaults agree with pins.env (scripts/k8s/check-pins.py)
 #   2. kubeconform -strict of every rendered manifest against schemas generated offline from
 #      k8s.io/kubernetes (OpenAPI) and the CRDs of spin-operator, prometheus-operator and
@@ -232,13 +233,20 @@ if stage docs; then
   run "charts/*/README.md and terraform/README.md are what scripts/k8s/docs.sh generates" scripts/k8s/docs.sh --check
   broken=$WORK/docs-broken
   rm -rf "$broken" && mkdir -p "$broken"
-  tar --exclude=terraform/.terraform -cf - charts terraform | tar -C "$broken" -xf -
+  tar --exclude=terraform/.terraform -cf - charts terraform Makefile README.md | tar -C "$broken" -xf -
   sed -i 's/^\(  ## @param bucket\.name \).*/\1Changed by the self-test/' "$broken/charts/gif-minio/values.yaml"
+  printf 'self-test: ## Added by the self-test\n' >> "$broken/Makefile"
   printf 'undocumentedValue: 1\n' >> "$broken/charts/gif-gateway/values.yaml"
   sed -i '0,/^  description = .*/s//  description = "Changed by the self-test."/' "$broken/terraform/variables.tf"
   must_fail "docs check rejects a changed description, an undocumented value and a changed variable" \
-    "Changed by the self-test" "Missing metadata for key: undocumentedValue" "out of date: charts/gif-minio/README.md terraform/README.md" -- \
+    "Changed by the self-test" "Missing metadata for key: undocumentedValue" "out of date: charts/gif-minio/README.md terraform/README.md" \
+    "+| \`make self-test\` | Added by the self-test |" "out of date: README.md make-targets table" -- \
     scripts/k8s/docs.sh --check "$broken"
+  run "every relative link in the Markdown files resolves" python3 scripts/docs/check-links.py
+  printf '# Title\n\n[a](missing.md) [b](#no-such-heading) [c](#title)\n' > "$broken/links.md"
+  must_fail "link check rejects a missing file and a missing heading" \
+    "links.md: missing.md: no such file" "links.md: #no-such-heading: no such heading" -- \
+    python3 scripts/docs/check-links.py "$broken"
 else skip "generated docs (K8S_CHECK_SKIP)"; fi
 
 # ---------------------------------------------------------------------------------------------

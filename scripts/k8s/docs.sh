@@ -46,6 +46,7 @@ generate() { # DIR: rewrite the tables of DIR/charts/*/README.md and DIR/terrafo
 
 if [ "$mode" = write ]; then
   generate "$SRC"
+  python3 "$ROOT/scripts/docs/make-table.py" "$SRC" || failed=1 # README.md's make targets table
   [ "$failed" -eq 0 ] && echo "docs: charts/*/README.md and terraform/README.md regenerated"
   exit "$failed"
 fi
@@ -66,5 +67,6 @@ if [ "${#stale[@]}" -gt 0 ]; then
   echo "docs: out of date: ${stale[*]} (regenerate with scripts/k8s/docs.sh)" >&2
   failed=1
 fi
+python3 "$ROOT/scripts/docs/make-table.py" --check "$SRC" || failed=1 # README.md's make targets table
 [ "$failed" -eq 0 ] && echo "docs: every generated README table is up to date"
 exit "$failed"

@@ -1,5 +1,5 @@
 """What a person meets when running the component: `spin build` from the manifest, `spin up` from
-the repository as the README says, and a missing required variable named under either host."""
+the repository as docs/configuration.md says, and a missing required variable named under either host."""
 import subprocess
 
 import pytest
@@ -54,7 +54,7 @@ def git(*args) -> str:
 
 
 def test_spin_up_from_the_repository_leaves_git_status_clean(spin_cli, minio, app_credentials):
-    """`spin up` in the repository, as the README runs it, writes component logs into `.spin/`;
+    """`spin up` in the repository, as docs/configuration.md runs it, writes component logs into `.spin/`;
     they must not show up as changes."""
     if subprocess.run(["git", "rev-parse", "--git-dir"], cwd=ROOT, capture_output=True).returncode != 0:
         pytest.skip("not a git checkout")

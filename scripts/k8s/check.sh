@@ -238,7 +238,7 @@ if stage docs; then
   printf 'self-test: ## Added by the self-test\n' >> "$broken/Makefile"
   printf 'undocumentedValue: 1\n' >> "$broken/charts/gif-gateway/values.yaml"
   sed -i '0,/^  description = .*/s//  description = "Changed by the self-test."/' "$broken/terraform/variables.tf"
-  must_fail "docs check rejects a changed description, an undocumented value and a changed variable" \
+  must_fail "docs check rejects a changed description, an undocumented value, a changed variable and a new make target" \
     "Changed by the self-test" "Missing metadata for key: undocumentedValue" "out of date: charts/gif-minio/README.md terraform/README.md" \
     "+| \`make self-test\` | Added by the self-test |" "out of date: README.md make-targets table" -- \
     scripts/k8s/docs.sh --check "$broken"

@@ -123,7 +123,7 @@ def spin_targets() -> list[Target]:
     env = lambda ctx: ctx.spin_env()  # noqa: E731
     cache_env = lambda ctx: dict(ctx.spin_env(), SPIN_VARIABLE_EDGE_CACHE="ttl=60s")  # noqa: E731
     return [
-        SpinApp("spin", "gateway, `spin up` (variables from SPIN_VARIABLE_* env, as the README runs it)",
+        SpinApp("spin", "gateway, `spin up` (variables from SPIN_VARIABLE_* env, as docs/configuration.md runs it)",
                 READ_ONLY_KEY, lambda ctx: MANIFEST, env=env, gateway=True),
         SpinApp("spin-varfile", "gateway, `spin up --variable @vars.toml` (variables from a file)",
                 READ_ONLY_KEY, lambda ctx: MANIFEST, args=lambda ctx: ["--variable", f"@{ctx.varfile()}"],

@@ -113,12 +113,14 @@ def test_result_line_reports_na_for_missing_rows():
 
 def test_explore_table_shows_each_variants_options():
     res = {"params": {"threads": 2, "connections": 32, "duration": 10.0, "rounds": 3},
-           "machine": {"cores": 2, "cpu_model": "Test CPU"}, "finished": "2026-12-07T12:00:00+00:00",
+           "machine": {"cores": 2, "cpu_model": "Test CPU", "git": "abc1234"}, "finished": "2026-12-07T12:00:00+00:00",
            "loadavg_start": 1.0, "loadavg_end": 2.0, "targets": ["component[aot+pool]", "minio-direct"],
            "medians": {"component[aot+pool]": medians(rps=1500.0, p50_ms=10.0, p99_ms=30.0, peak_rss_kib=102400,
                                                       cold_start_ms=12.0),
                        "minio-direct": medians(rps=5000.0)}}
-    rows = table(report.explore_markdown(res), "| variant |")
+    text = report.explore_markdown(res)
+    assert "commit `abc1234`" in text.splitlines()[2]  # the header names what was measured
+    rows = table(text, "| variant |")
     assert rows == [
         "| component[aot+pool] | `--allow-precompiled -O pooling-allocator=y` | 1,500.0 | 10.00 | 30.00 | 100.0 "
         "| 12.0 | – | – | – |",

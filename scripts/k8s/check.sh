@@ -35,14 +35,11 @@ BIN=$TOOLS/bin
 WORK=$ROOT/target/k8s-check
 rm -rf "$WORK" && mkdir -p "$WORK/rendered"
 T_START=$SECONDS
-PASSED=0 FAILED=0 SKIPPED=0
-FAILURES=()
 SKIP=" ${K8S_CHECK_SKIP:-} "
 
-say() { printf '\n==> [k8s-check %4ss] %s\n' "$((SECONDS - T_START))" "$*"; }
-ok() { PASSED=$((PASSED + 1)); printf '  ok    %s\n' "$*"; }
-ko() { FAILED=$((FAILED + 1)); FAILURES+=("$*"); printf '  FAIL  %s\n' "$*"; }
-skip() { SKIPPED=$((SKIPPED + 1)); printf '  skip  %s\n' "$*"; }
+SAY_TAG=k8s-check SAY_SECONDS0=$T_START SAY_FD=1 # phases on stdout, between their ok/FAIL lines
+. "$ROOT/scripts/lib/common.sh"
+. "$ROOT/scripts/lib/checks.sh"
 # run "description" cmd... : records ok/FAIL with the command's output on failure
 run() {
   local what=$1; shift
@@ -575,6 +572,4 @@ if stage e2e; then
 else skip "adapter e2e (K8S_CHECK_SKIP)"; fi
 
 say "summary ($((SECONDS - T_START))s)"
-for f in "${FAILURES[@]}"; do echo "  FAILED: $f"; done
-echo "k8s-check: $PASSED passed, $FAILED failed, $SKIPPED skipped"
-[ "$FAILED" -eq 0 ]
+summary k8s-check skips

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make e2e`: the whole Kubernetes delivery on a real two-node cluster built from source.
+# `make e2e`: the whole Kubernetes delivery on a real multi-node cluster built from source
+# (E2E_NODES, default 2: e2e/cluster.sh's node table).
 #
 #   1/6 tools     kube-* v1.34, etcd, containerd, runc, CNI, CoreDNS, the operators, helm,
 #                 Prometheus, prometheus-adapter and the Terraform providers, all from pinned Go
@@ -121,11 +122,12 @@ CONTEXT=$("$E2E_KUBECTL" config current-context)
 # extra_from: the checks act as the operator on the host, who reads and writes MinIO directly (as
 # through `minikube tunnel` routes): its one address may reach S3. Pods get only what the chart's
 # policies allow (e2e/tests/test_nodes.py checks both). The checks read Prometheus through the
-# API server's service proxy, which runs on node 1: towards a Prometheus pod on node 2 its
-# packets come from node 1's end of the node link (on node 1, from the node itself, which
+# API server's service proxy, which runs on node 1: towards a Prometheus pod on another node its
+# packets come from node 1's end of that node's link (on node 1, from the node itself, which
 # kube-router lets through).
-prometheus_from=[]
-[ -z "${E2E_NODE1_LINK_IP:-}" ] || prometheus_from="[{\"ipBlock\": {\"cidr\": \"$E2E_NODE1_LINK_IP/32\"}}]"
+prometheus_from=""
+for ip in ${E2E_NODE1_LINK_IPS:-}; do prometheus_from+="${prometheus_from:+, }{\"ipBlock\": {\"cidr\": \"$ip/32\"}}"; done
+prometheus_from="[$prometheus_from]"
 # The root password is Terraform's (revision 1), so the checks can prove it reaches MinIO but not
 # the plan or the state. Random per run and only in the environment: every terraform command,
 # destroy included, needs it again (an ephemeral variable), so the checks inherit it.

@@ -18,13 +18,8 @@
 # ../shared/spin4/bin/spin, and needs Spin >= 4 (the floor and hello world are WASIp3 components).
 # Idempotent: every step is skipped when its pinned result is already there.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-TOOLS=$ROOT/.tools
-mkdir -p "$TOOLS/bin"
-
-. "$ROOT/scripts/lib/common.sh"
-. "$ROOT/scripts/lib/stamps.sh"
+# shellcheck source=lib/installer.sh
+. "$(dirname "$0")/lib/installer.sh" # at the root; ROOT, TOOLS; say, die; stamps
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()

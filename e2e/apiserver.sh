@@ -32,13 +32,7 @@ E2E_TAG=apiserver
 . "$E2E/lib/control-plane.sh" # start_etcd, etcd_healthy, start_apiserver, api_ready, running
 
 free_ports() { # N -> N distinct free loopback ports (bound together so they differ, then released)
-  python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
+  python3 "$E2E/free_ports.py" "$1"
 }
 
 # shellcheck disable=SC1091 # written by cmd_start

@@ -290,19 +290,7 @@ bump_kube() {
   staging=$(grep -oE '^[[:space:]]+k8s\.io/[a-z0-9-]+ => \./staging' "$gomod" | awk '{print $1}')
   [ -n "$staging" ] || die "no staging replaces found in $gomod"
   # shellcheck disable=SC2086 # one argument per staging module
-  python3 - "$E2E/kube/go.mod" "$K8S_VERSION" $staging <<'EOF'
-import re, sys
-path, ver, staging = sys.argv[1], sys.argv[2], sys.argv[3:]
-text = open(path).read()
-header = text[:re.search(r"^module ", text, re.M).start()]   # keep the explanatory comment block
-tools = re.search(r"^tool \((.*?)^\)", text, re.S | re.M)
-tools = tools.group(1) if tools else "".join("\tk8s.io/kubernetes/cmd/%s\n" % b for b in sorted("kube-apiserver kube-controller-manager kube-proxy kube-scheduler kubectl kubelet kubeadm".split()))
-staged = "v0." + ver[len("v1."):]
-out = header + "module local/e2e/kube\n\ngo 1.25.0\n\ntool (" + tools + ")\n\n"
-out += "require k8s.io/kubernetes %s\n\nreplace (\n" % ver
-out += "".join("\t%s => %s %s\n" % (m, m, staged) for m in staging) + ")\n"
-open(path, "w").write(out)
-EOF
+  python3 "$E2E/bump_kube_gomod.py" "$E2E/kube/go.mod" "$K8S_VERSION" $staging
   rm -f "$E2E/kube/go.sum"
   (cd "$E2E/kube" && GOFLAGS=-mod=mod "$GO" mod tidy)
   say "e2e/kube/go.mod now pins k8s.io/kubernetes $K8S_VERSION ($(echo "$staging" | wc -l) staging modules)"

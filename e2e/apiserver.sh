@@ -28,27 +28,19 @@ SERVICE_CIDR=10.0.0.0/24 # never routed: no node/kube-proxy; the apiserver only 
 E2E_TAG=apiserver
 # shellcheck source=lib/common.sh
 . "$E2E/lib/common.sh"
+# shellcheck source=lib/control-plane.sh
+. "$E2E/lib/control-plane.sh" # start_etcd, etcd_healthy, start_apiserver, api_ready, running
 
 free_ports() { # N -> N distinct free loopback ports (bound together so they differ, then released)
-  python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
-
-etcd_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_CLIENT_PORT/health" | grep -q '"health":"true"'; }
-api_ready() {
-  [ -s "$STATE/pki/apiserver.crt" ] &&
-    curl -fsS --max-time 3 --cacert "$STATE/pki/apiserver.crt" -H "Authorization: Bearer $(cat "$STATE/token")" \
-      "https://127.0.0.1:${APISERVER_PORT:-0}/readyz" | grep -qx ok
+  python3 "$E2E/free_ports.py" "$1"
 }
 
 # shellcheck disable=SC1091 # written by cmd_start
 load_ports() { [ -r "$STATE/ports.env" ] && . "$STATE/ports.env"; }
-running() { alive etcd && alive kube-apiserver && load_ports && api_ready; }
+load_ports || true # the ports of a running instance, for status and the messages
+# The apiserver makes its own serving cert as it starts (--cert-dir): until /readyz answers, the
+# kubeconfig that trusts it is written again on every poll, so the one left is the final cert's.
+api_up() { [ -s "$STATE/pki/apiserver.crt" ] && write_kubeconfig && api_ready; }
 
 gen_credentials() {
   # The admin identity is a static bearer token in group system:masters (RBAC bypass): simplest
@@ -61,50 +53,18 @@ gen_credentials() {
   openssl pkey -in "$STATE/pki/sa.key" -pubout -out "$STATE/pki/sa.pub"
 }
 
-start_etcd() {
-  # One member on loopback; peer port too (etcd always opens one), chosen free.
-  # --unsafe-no-fsync: throw-away test data, and fsync latency is what makes etcd slow on shared
-  # disks (the apiserver's start-up writes hundreds of bootstrap objects).
-  spawn etcd "$BIN/etcd" \
-    --name=e2e \
-    --data-dir="$STATE/etcd" \
-    --listen-client-urls="http://127.0.0.1:$ETCD_CLIENT_PORT" \
-    --advertise-client-urls="http://127.0.0.1:$ETCD_CLIENT_PORT" \
-    --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
-    --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
-    --initial-cluster="e2e=http://127.0.0.1:$ETCD_PEER_PORT" \
-    --initial-cluster-state=new \
-    --unsafe-no-fsync \
-    --log-level=warn
-}
-
-start_apiserver() {
+start_loopback_apiserver() {
   # --cert-dir without --tls-cert-file: the apiserver generates a self-signed CA + serving cert
   # (SANs: advertise address 127.0.0.1, localhost, kubernetes.default.svc..., first service IP)
-  # before it listens; the kubeconfig trusts that CA.
+  # before it listens; the kubeconfig trusts that CA. The admin is a static bearer token.
   # --endpoint-reconciler-type=none: Endpoints may not hold loopback IPs, so with advertise address
   # 127.0.0.1 the default (lease) reconciler can never write default/kubernetes and just warns every
   # 10 s. Nothing in-cluster needs it while there are no nodes; a node setup needs a non-loopback
   # advertise address anyway, and drops this flag.
   # Admission plugins: the defaults. Note the ServiceAccount plugin rejects Pods (not Deployments)
   # while no controller-manager has created a namespace's "default" ServiceAccount.
-  # shellcheck disable=SC2086 # KUBE_APISERVER_EXTRA_ARGS is deliberately word-split
-  spawn kube-apiserver "$BIN/kube-apiserver" \
-    --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT" \
-    --bind-address=127.0.0.1 \
-    --advertise-address=127.0.0.1 \
-    --secure-port="$APISERVER_PORT" \
-    --cert-dir="$STATE/pki" \
-    --token-auth-file="$STATE/tokens.csv" \
-    --authorization-mode=Node,RBAC \
-    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file="$STATE/pki/sa.pub" \
-    --service-account-signing-key-file="$STATE/pki/sa.key" \
-    --service-cluster-ip-range="$SERVICE_CIDR" \
-    --allow-privileged=true \
-    --endpoint-reconciler-type=none \
-    --profiling=false \
-    ${KUBE_APISERVER_EXTRA_ARGS:-}
+  start_apiserver --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
+    --cert-dir="$STATE/pki" --token-auth-file="$STATE/tokens.csv" --endpoint-reconciler-type=none
 }
 
 # shellcheck disable=SC2034  # CA_DATA and TOKEN are read by render (the template's ${...})
@@ -132,13 +92,13 @@ cmd_start() {
     read -r ETCD_CLIENT_PORT ETCD_PEER_PORT APISERVER_PORT < <(free_ports 3)
     printf 'ETCD_CLIENT_PORT=%s\nETCD_PEER_PORT=%s\nAPISERVER_PORT=%s\n' "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" > "$STATE/ports.env"
     t0=$(now)
+    # shellcheck disable=SC2119 # the shared flags are all it needs
     start_etcd
     if wait_until etcd 30 "etcd /health" etcd_healthy; then
       say "etcd ready on 127.0.0.1:$ETCD_CLIENT_PORT in $(since "$t0")s"
       t1=$(now)
-      start_apiserver
-      if wait_until kube-apiserver "$READY_TIMEOUT" "kube-apiserver /readyz" api_ready; then
-        write_kubeconfig
+      start_loopback_apiserver
+      if wait_until kube-apiserver "$READY_TIMEOUT" "kube-apiserver /readyz" api_up; then
         say "kube-apiserver ready on https://127.0.0.1:$APISERVER_PORT: /readyz after $(since "$t1")s ($(since "$t0")s incl. etcd)"
         trap - EXIT INT TERM
         echo "$KUBECONFIG_PATH"

@@ -16,15 +16,13 @@ export E2E_APISERVER_STATE=$ROOT/target/e2e/check-apiserver
 STATE=$E2E_APISERVER_STATE
 TD=$E2E/testdata
 API=$E2E/apiserver.sh
-PASSED=0 FAILED=0 FAILURES=()
 T0=$SECONDS
 
 E2E_TAG=check BIN=$ROOT/.tools/bin
 # shellcheck source=lib/common.sh
 . "$E2E/lib/common.sh"
-section() { printf '\n==> [e2e-check %4ss] %s\n' "$((SECONDS - T0))" "$*"; }
-ok() { PASSED=$((PASSED + 1)); printf '  ok    %s\n' "$*"; }
-ko() { FAILED=$((FAILED + 1)); FAILURES+=("$*"); printf '  FAIL  %s\n' "$*"; }
+SAY_SECONDS0=$T0 SAY_FD=1 # sections on stdout, between their ok/FAIL lines
+. "$ROOT/scripts/lib/checks.sh"
 indent() { sed 's/^/        /' | tail -30; }
 # assert "what" test-args... : a condition (never aborts the script under set -e)
 assert() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
@@ -62,11 +60,11 @@ live() {
 # Whatever happens, do not leave servers running.
 trap '"$API" stop >/dev/null 2>&1 || true; E2E_APISERVER_STATE=$STATE-bad "$API" stop >/dev/null 2>&1 || true' EXIT
 
-section "tools (pinned; built on first use)"
+say "tools (pinned; built on first use)"
 "$E2E/tools.sh"
 eval "$("$E2E/tools.sh" env)"   # K8S_VERSION, KUBECTL, SPIN_OPERATOR_CRDS, PROM_OPERATOR_CRDS
 
-section "start"
+say "start"
 "$API" stop >/dev/null 2>&1 || true   # a leftover of an interrupted run
 t=$SECONDS
 if kc=$("$API" start); then ok "start: /readyz ok after $((SECONDS - t))s, kubeconfig $kc"; else ko "start"; exit 1; fi
@@ -77,7 +75,7 @@ server=$("$KUBECTL" version -o json | python3 -c 'import json,sys; print(json.lo
 assert "kubectl version: server $server (want $K8S_VERSION)" test "$server" = "$K8S_VERSION"
 pass "status reports both processes and /readyz" "$API" status
 
-section "built-in kinds: server-side dry-run"
+say "built-in kinds: server-side dry-run"
 pass "valid Deployment passes" dry "$TD/deployment.yaml"
 reject "Deployment with a misspelt field is rejected (--validate=strict)" \
   'unknown field "spec.template.spec.containers[0].imagePullPolicyy"' dry "$TD/deployment-unknown-field.yaml"
@@ -93,10 +91,10 @@ pass "HPA type Utilization with only averageValue is ACCEPTED by the API (lint's
 n=$("$KUBECTL" get deployments,hpa -o name | wc -l) || n="(kubectl get failed)"
 assert "dry-run persisted nothing ($n objects)" test "$n" = 0
 
-section "CRDs: spin-operator + prometheus-operator"
+say "CRDs: spin-operator + prometheus-operator"
 t=$SECONDS
 pass "install-crds (Established and served)" "$API" install-crds "$SPIN_OPERATOR_CRDS" "$PROM_OPERATOR_CRDS"
-section "  (took $((SECONDS - t))s)"
+say "  (took $((SECONDS - t))s)"
 pass "valid SpinApp passes" dry "$TD/spinapp.yaml"
 reject "SpinApp with replicas: \"two\" is rejected" \
   'spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer' dry "$TD/spinapp-bad-type.yaml"
@@ -110,11 +108,11 @@ reject "ServiceMonitor with a numeric port (wrong type) is rejected" \
 reject "ServiceMonitor with interval '30 seconds' is rejected" \
   'spec.endpoints[0].interval in body should match' dry "$TD/servicemonitor-bad-interval.yaml"
 
-section "memory (peak RSS while serving, after the checks above)"
+say "memory (peak RSS while serving, after the checks above)"
 mem=$("$API" status | awk '/peak/ {print; s += $(NF-1)} END {printf "total peak %d MiB\n", s}')
 printf '%s\n' "$mem" | sed 's/^/        /'
 
-section "a failed start cleans up (bad kube-apiserver flag)"
+say "a failed start cleans up (bad kube-apiserver flag)"
 reject "start with an unknown kube-apiserver flag fails" 'unknown flag: --no-such-flag' \
   env E2E_APISERVER_STATE="$STATE-bad" KUBE_APISERVER_EXTRA_ARGS=--no-such-flag "$API" start
 left=$(leftovers "$STATE-bad")
@@ -122,7 +120,7 @@ assert "no etcd/kube-apiserver left after the failed start" test -z "$left"
 [ -z "$left" ] || printf '%s\n' "$left" | indent
 E2E_APISERVER_STATE=$STATE-bad "$API" stop >/dev/null 2>&1
 
-section "stop"
+say "stop"
 pids=$(cat "$STATE/pids/"*.pid) || pids=""
 pass "stop" "$API" stop
 reject "status after stop says not running" 'not running' "$API" status
@@ -133,7 +131,5 @@ assert "no etcd/kube-apiserver process remains (were pids ${pids//$'\n'/ })" tes
 assert "state dir removed" test ! -e "$STATE"
 pass "stop again is a no-op" "$API" stop
 
-section "summary (${SECONDS}s)"
-for f in "${FAILURES[@]}"; do printf '  FAILED: %s\n' "$f"; done
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+say "summary (${SECONDS}s)"
+summary ""

@@ -53,6 +53,8 @@ TIMEOUT=240
 FIELD_MANAGER=e2e-platform
 # shellcheck source=SCRIPTDIR/../scripts/lib/stamps.sh
 . "$ROOT/scripts/lib/stamps.sh"
+# shellcheck source=SCRIPTDIR/../scripts/lib/checks.sh
+. "$ROOT/scripts/lib/checks.sh" # ok: local-smoke's passes
 
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 export CGO_ENABLED=0 GOTOOLCHAIN=local
@@ -401,7 +403,6 @@ cmd_local_smoke() {
   "$E2E/apiserver.sh" install-crds "${dirs[@]}"
   k apply --server-side --field-manager=$FIELD_MANAGER -f "$rendered" >/dev/null
   k create namespace "$APP_NAMESPACE" >/dev/null
-  ok() { say "ok: $*"; }
   bad() { say "FAIL: $*"; fails=$((fails + 1)); }
   sa_kubeconfig() { # NS SA -> path of a kubeconfig with that ServiceAccount's token
     local out=$dir/$2.kubeconfig

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# `make e2e`: the whole Kubernetes delivery on a real two-node cluster built from source.
+# `make e2e`: the whole Kubernetes delivery on a real multi-node cluster built from source
+# (E2E_NODES, default 2: e2e/cluster.sh's node table).
 #
-#   1. tools     kube-* v1.34, etcd, containerd, runc, CNI, CoreDNS, the operators, helm, Prometheus,
-#                prometheus-adapter and the Terraform providers, all from pinned Go modules
-#   2. images    the project's images (MinIO, seeder, app) and the platform's, as local tarballs
-#   3. cluster   e2e/cluster.sh up (its own network namespace), images imported, storage
-#   4. platform  e2e/platform.sh deploy: what Terraform installs from remote charts in a real
-#                cluster (prometheus-operator + Prometheus, prometheus-adapter with the project's
-#                rules, spin-operator and its RuntimeClass), here from the pinned modules
-#   5. apply     the project's own `terraform apply` (terraform/, install_platform = false)
-#   6. checks    e2e/tests/ in file order: test_app_metrics.py (per-pod OTLP series, the app HPA,
-#                the dashboard), test_edge_cache.py, test_nodes.py (NetworkPolicies, spread, a
-#                drain under load), test_stack.py (seeder, private bucket, root password, metrics
-#                APIs, both HPAs, data intact, SpinApp, `terraform destroy`)
-#   then cleanup, always: the cluster is torn down (processes, mounts, namespaces, cgroups)
+#   1/6 tools     kube-* v1.34, etcd, containerd, runc, CNI, CoreDNS, the operators, helm,
+#                 Prometheus, prometheus-adapter and the Terraform providers, all from pinned Go
+#                 modules
+#   2/6 images    the project's images (MinIO, seeder, app) and the platform's, as local tarballs
+#   3/6 cluster   e2e/cluster.sh up (its own network namespaces), images imported, storage
+#   4/6 platform  e2e/platform.sh deploy: what Terraform installs from remote charts in a real
+#                 cluster (prometheus-operator + Prometheus, prometheus-adapter with the project's
+#                 rules, spin-operator and its RuntimeClass), here from the pinned modules
+#   5/6 apply     the project's own `terraform apply` (terraform/, install_platform = false)
+#   6/6 checks    the four files of e2e/tests/, in file order: test_app_metrics.py (per-pod OTLP
+#                 series, the app HPA, the dashboard), test_edge_cache.py, test_nodes.py
+#                 (NetworkPolicies, spread, a drain under load), test_stack.py (seeder, private
+#                 bucket, root password, metrics APIs, both HPAs, data intact, SpinApp,
+#                 `terraform destroy`)
+#   cleanup, always (not a numbered phase): the cluster is torn down (processes, mounts,
+#   namespaces, cgroups)
 #
 # Environment:
 #   SPIN_SHIM=/path/containerd-shim-spin-v2  run the app for real (see e2e/README.md); without it
@@ -30,8 +34,7 @@ TF_WORK=$STATE/terraform-run
 mkdir -p "$STATE"
 
 T0=$SECONDS
-phase() { printf '\n==> [e2e %4ds] %s\n' "$((SECONDS - T0))" "$*" >&2; }
-E2E_TAG=run
+E2E_TAG=run SAY_TAG=e2e SAY_SECONDS0=$T0 # "==> [e2e   42s] 3/6 cluster"
 # shellcheck source=lib/common.sh
 . "$E2E/lib/common.sh"
 
@@ -56,7 +59,7 @@ cleanup() {
   if [ "${E2E_KEEP:-0}" = 1 ]; then
     printf '==> [e2e] E2E_KEEP=1: cluster left running; stop it with e2e/cluster.sh down\n' >&2
   else
-    phase "cleanup: tearing the cluster down"
+    say "cleanup: tearing the cluster down"
     # One retry: a teardown racing with processes that are still exiting once ended early with
     # status 1 and no message; `down` is idempotent, and a second failure fails the run.
     if ! e2e/cluster.sh down; then
@@ -72,17 +75,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-phase "1/6 tools (pinned Go modules; a warm machine skips every build)"
+say "1/6 tools (pinned Go modules; a warm machine skips every build)"
 e2e/tools.sh
 scripts/k8s/tools.sh helm prometheus adapter tf-providers
 TF=${TERRAFORM:-$(command -v terraform || command -v tofu || true)}
 [ -n "$TF" ] || die "terraform (or tofu) not found"
 
-phase "2/6 images"
+say "2/6 images"
 scripts/k8s/build-images.sh --platforms linux/amd64
 e2e/platform.sh images
 
-phase "3/6 cluster"
+say "3/6 cluster"
 e2e/cluster.sh up
 eval "$(e2e/cluster.sh env)"
 export KUBECONFIG
@@ -95,10 +98,10 @@ rm -rf "$PV_DIR"
 for i in 0 1; do mkdir -p "$PV_DIR/pv-$i" && chown 65532:65532 "$PV_DIR/pv-$i"; done
 sed -e "s#@PV_DIR@#$PV_DIR#g" -e "s#@NODE@#$E2E_NODE_NAME#g" e2e/manifests/storage.yaml | "$E2E_KUBECTL" apply -f -
 
-phase "4/6 platform (prometheus-operator, Prometheus, prometheus-adapter, spin-operator)"
+say "4/6 platform (prometheus-operator, Prometheus, prometheus-adapter, spin-operator)"
 e2e/platform.sh deploy
 
-phase "5/6 terraform apply (the project's own configuration; install_platform = false)"
+say "5/6 terraform apply (the project's own configuration; install_platform = false)"
 rm -rf "$TF_WORK" && mkdir -p "$TF_WORK"
 cp -r terraform "$TF_WORK/terraform"
 rm -rf "$TF_WORK/terraform/.terraform" "$TF_WORK/terraform/.terraform.lock.hcl" "$TF_WORK/terraform/"*.tfstate*
@@ -119,11 +122,12 @@ CONTEXT=$("$E2E_KUBECTL" config current-context)
 # extra_from: the checks act as the operator on the host, who reads and writes MinIO directly (as
 # through `minikube tunnel` routes): its one address may reach S3. Pods get only what the chart's
 # policies allow (e2e/tests/test_nodes.py checks both). The checks read Prometheus through the
-# API server's service proxy, which runs on node 1: towards a Prometheus pod on node 2 its
-# packets come from node 1's end of the node link (on node 1, from the node itself, which
+# API server's service proxy, which runs on node 1: towards a Prometheus pod on another node its
+# packets come from node 1's end of that node's link (on node 1, from the node itself, which
 # kube-router lets through).
-prometheus_from=[]
-[ -z "${E2E_NODE1_LINK_IP:-}" ] || prometheus_from="[{\"ipBlock\": {\"cidr\": \"$E2E_NODE1_LINK_IP/32\"}}]"
+prometheus_from=""
+for ip in ${E2E_NODE1_LINK_IPS:-}; do prometheus_from+="${prometheus_from:+, }{\"ipBlock\": {\"cidr\": \"$ip/32\"}}"; done
+prometheus_from="[$prometheus_from]"
 # The root password is Terraform's (revision 1), so the checks can prove it reaches MinIO but not
 # the plan or the state. Random per run and only in the environment: every terraform command,
 # destroy included, needs it again (an ephemeral variable), so the checks inherit it.
@@ -147,7 +151,7 @@ mv "$TF_WORK/e2e.auto.tfvars.json" "$TF_WORK/terraform/"
 "$TF" -chdir="$TF_WORK/terraform" init -input=false -no-color
 "$TF" -chdir="$TF_WORK/terraform" apply -input=false -auto-approve -no-color
 
-phase "6/6 checks (e2e/tests)"
+say "6/6 checks (e2e/tests)"
 export E2E_TF_DIR=$TF_WORK/terraform E2E_TERRAFORM=$TF E2E_KUBECTL=$TOOLS/bin/kubectl E2E_RESULTS=$STATE/results.json
 # The chart then uses Terraform's Secret (auth.existingSecret) instead of generating its own.
 E2E_ROOT_SECRET=$("$TF" -chdir="$TF_WORK/terraform" output -raw minio_root_credentials_secret)

@@ -208,9 +208,9 @@ build_echo() {
   stamp_set e2e-echo "$key"
 }
 
-# image NAME TAG FILE ARGS...: one image tarball per binary, rebuilt when binary or flags change.
+# tool_image NAME TAG FILE ARGS...: one image tarball per binary, rebuilt when binary or flags change.
 # imgbuild is reproducible (fixed timestamps/ownership), so the digest only moves with the content.
-image() {
+tool_image() {
   local name=$1 tag=$2 file=$3; shift 3
   local out=$IMAGES/$name.tar key
   key="$tag $(sha256sum < "$file" | cut -c1-16) $(printf '%s ' "$@" | sha256sum | cut -c1-16)"
@@ -228,13 +228,13 @@ build_images() {
     (cd "$ROOT/images" && "$GO" build -o "$BIN/imgbuild" ./cmd/imgbuild)
   fi
   # pause runs as 65535 like upstream's image (its Dockerfile: USER 65535:65535).
-  image pause "e2e.local/pause:$PAUSE_VERSION" "$TOOLS/node/pause" \
+  tool_image pause "e2e.local/pause:$PAUSE_VERSION" "$TOOLS/node/pause" \
     -file "$TOOLS/node/pause:/pause:0755" -entrypoint /pause -user 65535:65535
   # CoreDNS as root with only NET_BIND_SERVICE kept (the manifest drops the rest), like kubeadm's
   # Deployment: a non-root user would not get the capability without ambient caps.
-  image coredns "e2e.local/coredns:${COREDNS_VERSION#v}" "$TOOLS/node/coredns" \
+  tool_image coredns "e2e.local/coredns:${COREDNS_VERSION#v}" "$TOOLS/node/coredns" \
     -file "$TOOLS/node/coredns:/coredns:0755" -entrypoint /coredns
-  image echo "e2e.local/echo:0.1.0" "$TOOLS/node/echo" \
+  tool_image echo "e2e.local/echo:0.1.0" "$TOOLS/node/echo" \
     -file "$TOOLS/node/echo:/echo:0755" -entrypoint /echo -user 65532:65532
 }
 
@@ -290,19 +290,7 @@ bump_kube() {
   staging=$(grep -oE '^[[:space:]]+k8s\.io/[a-z0-9-]+ => \./staging' "$gomod" | awk '{print $1}')
   [ -n "$staging" ] || die "no staging replaces found in $gomod"
   # shellcheck disable=SC2086 # one argument per staging module
-  python3 - "$E2E/kube/go.mod" "$K8S_VERSION" $staging <<'EOF'
-import re, sys
-path, ver, staging = sys.argv[1], sys.argv[2], sys.argv[3:]
-text = open(path).read()
-header = text[:re.search(r"^module ", text, re.M).start()]   # keep the explanatory comment block
-tools = re.search(r"^tool \((.*?)^\)", text, re.S | re.M)
-tools = tools.group(1) if tools else "".join("\tk8s.io/kubernetes/cmd/%s\n" % b for b in sorted("kube-apiserver kube-controller-manager kube-proxy kube-scheduler kubectl kubelet kubeadm".split()))
-staged = "v0." + ver[len("v1."):]
-out = header + "module local/e2e/kube\n\ngo 1.25.0\n\ntool (" + tools + ")\n\n"
-out += "require k8s.io/kubernetes %s\n\nreplace (\n" % ver
-out += "".join("\t%s => %s %s\n" % (m, m, staged) for m in staging) + ")\n"
-open(path, "w").write(out)
-EOF
+  python3 "$E2E/bump_kube_gomod.py" "$E2E/kube/go.mod" "$K8S_VERSION" $staging
   rm -f "$E2E/kube/go.sum"
   (cd "$E2E/kube" && GOFLAGS=-mod=mod "$GO" mod tidy)
   say "e2e/kube/go.mod now pins k8s.io/kubernetes $K8S_VERSION ($(echo "$staging" | wc -l) staging modules)"

@@ -18,13 +18,8 @@
 # ../shared/spin4/bin/spin, and needs Spin >= 4 (the floor and hello world are WASIp3 components).
 # Idempotent: every step is skipped when its pinned result is already there.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-TOOLS=$ROOT/.tools
-mkdir -p "$TOOLS/bin"
-
-step() { printf '==> %s\n' "$*" >&2; }
-. "$ROOT/scripts/lib/stamps.sh"
+# shellcheck source=lib/installer.sh
+. "$(dirname "$0")/lib/installer.sh" # at the root; ROOT, TOOLS; say, die; stamps
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
@@ -36,7 +31,7 @@ command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
-  step "installing Debian packages: ${missing[*]}"
+  say "installing Debian packages: ${missing[*]}"
   # The nginx package would start a system nginx on port 80; the benchmark runs its own on
   # 127.0.0.1 only. A policy-rc.d answering 101 tells the package scripts not to start services.
   if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -46,31 +41,31 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-  step "wrk, nginx and nginx-s3-gateway's packages already installed"
+  say "wrk, nginx and nginx-s3-gateway's packages already installed"
 fi
 
-step "building bench/floor-proxy (cargo, wasm32-wasip2; spin-sdk 6, WASIp3)"
+say "building bench/floor-proxy (cargo, wasm32-wasip2; spin-sdk 6, WASIp3)"
 cargo build --release --locked --target wasm32-wasip2 -p floor-proxy --quiet
 
 compat_hash=$(cat bench/s3www-compat/go.mod bench/s3www-compat/go.sum bench/s3www-compat/main.go | sha256sum | cut -c1-16)
 if ! stamp_ok s3www-compat "$compat_hash" || [ ! -x "$TOOLS/bin/s3www-compat" ]; then
-  step "building bench/s3www-compat (minio-go v7, the s3www design) into .tools/bin"
+  say "building bench/s3www-compat (minio-go v7, the s3www design) into .tools/bin"
   (cd bench/s3www-compat && CGO_ENABLED=0 go build -trimpath -o "$TOOLS/bin/s3www-compat" .)
   stamp_set s3www-compat "$compat_hash"
 else
-  step "s3www-compat up to date"
+  say "s3www-compat up to date"
 fi
 
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || { echo "error: the benchmark (bench/gifbench) needs Python >= 3.11 (tomllib); python3 is $(python3 --version 2>&1)" >&2; exit 1; }
 req_hash=$(sha256sum bench/requirements.txt | cut -c1-16)
 if ! stamp_ok bench-venv "$req_hash" || [ ! -x "$TOOLS/bench-venv/bin/python" ]; then
-  step "creating the benchmark virtualenv .tools/bench-venv (botocore, matplotlib)"
+  say "creating the benchmark virtualenv .tools/bench-venv (botocore, matplotlib)"
   python3 -m venv "$TOOLS/bench-venv"
   "$TOOLS/bench-venv/bin/pip" install --quiet --disable-pip-version-check -r bench/requirements.txt
   stamp_set bench-venv "$req_hash"
 else
-  step "benchmark virtualenv up to date"
+  say "benchmark virtualenv up to date"
 fi
 s3www_used="s3www-compat (stand-in for s3www v1.0.0)"
 for candidate in "${S3WWW_BIN:-}" "$ROOT/../shared/anchors/bin/s3www" "$TOOLS/bin/s3www"; do
@@ -81,4 +76,4 @@ if [ -z "$spin_used" ] && [ -x "$ROOT/../shared/spin4/bin/spin" ]; then spin_use
 if [ -n "$spin_used" ]; then spin_used="$("$spin_used" --version 2>/dev/null | head -1) ($spin_used)"; fi
 s3gw=${NGINX_S3_GATEWAY_DIR:-$ROOT/../shared/anchors/nginx-s3-gateway}
 if [ -x "$s3gw/run.sh" ]; then s3gw_used="nginx-s3-gateway ($s3gw)"; else s3gw_used="no nginx-s3-gateway (its rows are left out)"; fi
-step "benchmark tools ready: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(/usr/sbin/nginx -v 2>&1 | cut -d' ' -f3), $s3www_used, $s3gw_used, spin: ${spin_used:-none (the Spin rows are left out)}"
+say "benchmark tools ready: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(/usr/sbin/nginx -v 2>&1 | cut -d' ' -f3), $s3www_used, $s3gw_used, spin: ${spin_used:-none (the Spin rows are left out)}"

@@ -22,8 +22,7 @@ COMPOSED=$ROOT/target/gif_gateway.wasmtime.wasm
 # `spin` when it is installed; USE_SPIN=0 forces the wasmtime path.
 USE_SPIN=${USE_SPIN:-auto}
 
-say() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+. "$ROOT/scripts/lib/common.sh"
 
 for f in "$MINIO_BIN" "$SEEDER_BIN" "$COMPONENT"; do
   [ -e "$f" ] || die "$f is missing; run 'make run' (it builds everything first)"

@@ -1,5 +1,5 @@
 # Shared by the e2e scripts (sourced, never run). Each script sets, before sourcing:
-#   E2E_TAG   its name in messages ("cluster" -> "==> [e2e-cluster] ...")
+#   E2E_TAG   its name in messages ("cluster" -> "==> [e2e-cluster] ...", say in scripts/lib/common.sh)
 # and, before calling the process helpers:
 #   BIN       .tools/bin: only processes running one of these binaries can be "ours"
 #   STATE     its state dir: pid files, logs, lock, and the mark on every process it starts
@@ -8,15 +8,9 @@
 #             $STATE/` is ours as well (cluster.sh's LoadBalancer loop)
 # shellcheck shell=bash disable=SC2034
 
-say() {
-  if [ -n "${SAY_T0:-}" ]; then
-    local d=$(( ($(date +%s%N) - SAY_T0) / 100000000 ))
-    printf '==> [e2e-%s %d.%ds] %s\n' "$E2E_TAG" $((d / 10)) $((d % 10)) "$*" >&2
-  else
-    printf '==> [e2e-%s] %s\n' "$E2E_TAG" "$*" >&2
-  fi
-}
-die() { printf 'e2e/%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+SAY_TAG=${SAY_TAG:-e2e-$E2E_TAG} DIE_PREFIX="e2e/${0##*/}: "
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh" # say, die
 now() { date +%s%N; }
 since() { local d=$(( ($(date +%s%N) - $1) / 100000000 )); printf '%d.%d' $((d / 10)) $((d % 10)); } # seconds, 1 decimal
 # The comment block between the shebang and `set -euo`, as the usage text.

@@ -35,11 +35,12 @@ APP_TAG=$APP_IMAGE_TAG
 SEEDER_TAG=$SEEDER_IMAGE_TAG
 MINIO_TAG=$MINIO_IMAGE_TAG
 
-step() { printf '==> [images] %s\n' "$*" >&2; }
+SAY_TAG=images
+. "$ROOT/scripts/lib/common.sh"
 mkdir -p "$OUT" "$TOOLS/bin" "$TOOLS/stamps"
 export GOFLAGS="-trimpath -buildvcs=false"
 
-step "building imgbuild and replica-sync (images/ Go module)"
+say "building imgbuild and replica-sync (images/ Go module)"
 (cd images && CGO_ENABLED=0 go build -o "$TOOLS/bin/imgbuild" ./cmd/imgbuild)
 
 want() { [[ " $ONLY " == *" $1 "* ]]; }
@@ -57,7 +58,7 @@ gobin() { # name module version arch -> path
     echo "$TOOLS/bin/$name"; return
   fi
   if [ ! -x "$dir/$name" ]; then
-    step "cross-building $name $ver for linux/$arch (several minutes the first time)"
+    say "cross-building $name $ver for linux/$arch (several minutes the first time)"
     mkdir -p "$dir"
     # go install cross-compiles into $GOPATH/bin/linux_<arch>/ (GOBIN must be unset for that).
     env -u GOBIN GOOS=linux GOARCH="$arch" CGO_ENABLED=0 go install -ldflags="-s -w" "$mod@$ver"
@@ -78,7 +79,7 @@ for platform in $PLATFORMS; do
     sync=$TOOLS/cross/linux_$arch/replica-sync
     mkdir -p "$(dirname "$sync")"
     (cd images && GOOS=linux GOARCH="$arch" CGO_ENABLED=0 go build -ldflags="-s -w" -o "$sync" ./cmd/replica-sync)
-    step "image gif-gateway/minio:$MINIO_TAG ($platform)"
+    say "image gif-gateway/minio:$MINIO_TAG ($platform)"
     "$TOOLS/bin/imgbuild" -tag "gif-gateway/minio:$MINIO_TAG" -platform "$platform" \
       -out "$OUT/minio-$MINIO_TAG-$arch.tar" -digest-file "$OUT/digests.txt" \
       -file "$minio:/usr/bin/minio:0555" -file "$mc:/usr/bin/mc:0555" -file "$sync:/usr/bin/replica-sync:0555" \
@@ -89,7 +90,7 @@ for platform in $PLATFORMS; do
 
   if want seeder; then
     [ -f assets/animation.gif ] || { echo "assets/animation.gif is missing" >&2; exit 1; }
-    rustup target list --installed | grep -qx "$rust_target" || { step "adding Rust target $rust_target"; rustup target add "$rust_target"; }
+    rustup target list --installed | grep -qx "$rust_target" || { say "adding Rust target $rust_target"; rustup target add "$rust_target"; }
     if [ "$arch" = arm64 ] && [ -z "${CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER:-}" ]; then
       if ! command -v aarch64-linux-gnu-gcc >/dev/null; then
         echo "arm64 seeder needs a cross C compiler for ring: apt-get install gcc-aarch64-linux-gnu" >&2; exit 1
@@ -102,9 +103,9 @@ for platform in $PLATFORMS; do
       if command -v musl-gcc >/dev/null; then export CC_x86_64_unknown_linux_musl=musl-gcc
       else export CC_x86_64_unknown_linux_musl=gcc; fi
     fi
-    step "building the seeder for $rust_target (static musl)"
+    say "building the seeder for $rust_target (static musl)"
     RUSTFLAGS="-C target-feature=+crt-static" cargo build --quiet --release --locked -p seeder --target "$rust_target"
-    step "image gif-gateway/seeder:$SEEDER_TAG ($platform)"
+    say "image gif-gateway/seeder:$SEEDER_TAG ($platform)"
     "$TOOLS/bin/imgbuild" -tag "gif-gateway/seeder:$SEEDER_TAG" -platform "$platform" \
       -out "$OUT/seeder-$SEEDER_TAG-$arch.tar" -digest-file "$OUT/digests.txt" \
       -file "target/$rust_target/release/seeder:/usr/bin/seeder:0555" -file "assets/animation.gif:/data/animation.gif:0444" \
@@ -117,14 +118,14 @@ for platform in $PLATFORMS; do
     src=$(python3 -c 'import tomllib,sys; m=tomllib.load(open("spin.toml","rb")); print(next(iter(m["component"].values()))["source"])')
     case $src in /*|*..*) echo "component source $src must be a relative path" >&2; exit 1 ;; esac
     if [ ! -f "$src" ]; then
-      step "building the component ($src)"
+      say "building the component ($src)"
       cargo build --quiet --release --locked --target wasm32-wasip2 -p gif-gateway
     fi
-    step "image gif-gateway/app:$APP_TAG ($platform)"
+    say "image gif-gateway/app:$APP_TAG ($platform)"
     "$TOOLS/bin/imgbuild" -tag "gif-gateway/app:$APP_TAG" -platform "$platform" \
       -out "$OUT/app-$APP_TAG-$arch.tar" -digest-file "$OUT/digests.txt" \
       -file "spin.toml:/spin.toml:0444" -file "$src:/$src:0444" -entrypoint / "${labels[@]}"
   fi
 done
 tarballs=("$OUT"/*.tar)
-step "done: ${#tarballs[@]} tarballs in ${OUT#"$ROOT"/}; load them with: for f in ${OUT#"$ROOT"/}/*-amd64.tar; do minikube image load \$f; done"
+say "done: ${#tarballs[@]} tarballs in ${OUT#"$ROOT"/}; load them with: for f in ${OUT#"$ROOT"/}/*-amd64.tar; do minikube image load \$f; done"

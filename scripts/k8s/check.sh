@@ -36,14 +36,11 @@ BIN=$TOOLS/bin
 WORK=$ROOT/target/k8s-check
 rm -rf "$WORK" && mkdir -p "$WORK/rendered"
 T_START=$SECONDS
-PASSED=0 FAILED=0 SKIPPED=0
-FAILURES=()
 SKIP=" ${K8S_CHECK_SKIP:-} "
 
-say() { printf '\n==> [k8s-check %4ss] %s\n' "$((SECONDS - T_START))" "$*"; }
-ok() { PASSED=$((PASSED + 1)); printf '  ok    %s\n' "$*"; }
-ko() { FAILED=$((FAILED + 1)); FAILURES+=("$*"); printf '  FAIL  %s\n' "$*"; }
-skip() { SKIPPED=$((SKIPPED + 1)); printf '  skip  %s\n' "$*"; }
+SAY_TAG=k8s-check SAY_SECONDS0=$T_START SAY_FD=1 # phases on stdout, between their ok/FAIL lines
+. "$ROOT/scripts/lib/common.sh"
+. "$ROOT/scripts/lib/checks.sh"
 # run "description" cmd... : records ok/FAIL with the command's output on failure
 run() {
   local what=$1; shift
@@ -149,11 +146,7 @@ must_fail "gif-gateway: a session token key that is no Secret key name is refuse
 spinapp_vars_are() { # python expression over v (variable name -> SpinApp variable), helm args...
   local assertion=$1; shift
   "$HELM" template x charts/gif-gateway -s templates/spinapp.yaml "$@" > "$WORK/spinapp-vars.yaml" || return 1
-  python3 - "$WORK/spinapp-vars.yaml" "$assertion" <<'PY'
-import json, sys, yaml
-v = {x["name"]: x for x in yaml.safe_load(open(sys.argv[1]))["spec"]["variables"]}
-assert eval(sys.argv[2], {"v": v}), f"not {sys.argv[2]}: {json.dumps(v, indent=1)}"
-PY
+  python3 scripts/k8s/check_spinapp_vars.py "$WORK/spinapp-vars.yaml" "$assertion"
 }
 CC_IMMUTABLE='public, max-age=31536000, immutable, no-cache="set-cookie"'
 run "gif-gateway: the SpinApp's access_log is on by default" \
@@ -215,16 +208,7 @@ else ok "Chart.yaml links are not placeholders"; fi
 if grep -rniE '(password|secretKey|secret_key)\s*:\s*["'\'']?[A-Za-z0-9+/]{8,}' charts/*/values.yaml charts/*/ci/*.yaml; then
   ko "a values file contains what looks like a credential"
 else ok "no credentials in values files"; fi
-run "generated root password is random (40 chars) and not a fixed default" python3 - "$WORK/rendered/gif-minio-default.yaml" <<'PY'
-import base64, sys, yaml
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
-s = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Secret"}
-pw = base64.b64decode(s["gif-minio-root"]["data"]["rootPassword"]).decode()
-sk = base64.b64decode(s["gif-minio-app"]["data"]["secretKey"]).decode()
-assert len(pw) == 40 and len(sk) == 40 and pw != sk, "generated credentials have the wrong shape"
-for d in s.values():
-    assert d["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
-PY
+run "generated root password is random (40 chars) and not a fixed default" python3 scripts/k8s/check_root_password.py "$WORK/rendered/gif-minio-default.yaml"
 
 # ---------------------------------------------------------------------------------------------
 say "generated docs (chart parameter tables, Terraform requirements/inputs/outputs)"
@@ -303,34 +287,7 @@ for f in "$WORK"/rendered/*.yaml; do
     ok "kubeconform $(basename "$f"): $(grep -o 'Summary.*' <<<"$out")"
   else ko "kubeconform $(basename "$f")"; printf '%s\n' "$out" | sed 's/^/        /'; fi
 done
-run "kinds covered by CRD schemas were really validated; the Shim verifies each arch's download" python3 - "$WORK"/rendered/*.yaml <<'PY'
-import re, sys, yaml
-kinds = {d["kind"] for f in sys.argv[1:] for d in yaml.safe_load_all(open(f)) if d}
-need = {"SpinApp", "SpinAppExecutor", "ServiceMonitor", "PrometheusRule", "HorizontalPodAutoscaler",
-        "StatefulSet", "Deployment", "Service", "Secret", "NetworkPolicy", "PodDisruptionBudget", "Job", "Shim"}
-missing = need - kinds
-assert not missing, f"rendered charts lack {missing}"
-shims = [d for f in sys.argv[1:] for d in yaml.safe_load_all(open(f)) if d and d["kind"] == "Shim"]
-for s in shims:
-    sp = s["spec"]
-    assert s["apiVersion"] == "runtime.spinkube.dev/v1alpha1"
-    # Fields and required ones as in runtime-class-manager v0.2.0's CRD (config/crd/bases/runtime.spinkube.dev_shims.yaml):
-    # the API server silently drops any other field, e.g. a misspelt runtimeOptions.
-    assert set(sp) <= {"nodeSelector", "fetchStrategy", "runtimeClass", "rolloutStrategy", "containerdRuntimeOptions"}, sp
-    assert {"fetchStrategy", "rolloutStrategy", "runtimeClass"} <= set(sp), sp
-    assert all(isinstance(v, str) for v in sp.get("containerdRuntimeOptions", {}).values()) and all(isinstance(v, str) for v in sp.get("nodeSelector", {}).values())
-    # Every download verified: one platform per architecture, each with its archive's sha256
-    # (the values are compared with pins.env by check-pins.py). anonHttp has no checksum field.
-    fs = sp["fetchStrategy"]
-    assert set(fs) <= {"type", "platforms"}, f"fetchStrategy {sorted(fs)}: anonHttp cannot carry a checksum"
-    plats = fs["platforms"]
-    assert sorted(p["arch"] for p in plats) == ["aarch64", "x86_64"], plats
-    for p in plats:
-        assert set(p) == {"os", "arch", "location", "sha256"} and p["os"] == "linux", p
-        assert re.fullmatch(r"[0-9a-f]{64}", p["sha256"]), p
-        assert p["location"].startswith("https://") and p["location"].endswith(f"/containerd-shim-spin-v2-linux-{p['arch']}.tar.gz"), p
-    assert sp["runtimeClass"]["name"] and sp["runtimeClass"]["handler"] and sp["rolloutStrategy"]["type"] in ("recreate", "rolling")
-PY
+run "kinds covered by CRD schemas were really validated; the Shim verifies each arch's download" python3 scripts/k8s/check_crd_coverage.py "$WORK"/rendered/*.yaml
 must_fail "kubeconform rejects misspelt fields (SpinApp, ServiceMonitor, Deployment)" \
   "enableAutoScaling' not allowed" "'endpoint' not allowed" "'periodSecond' not allowed" "Invalid: 3" -- \
   "${KC[@]}" scripts/k8s/testdata/bad-manifests.yaml
@@ -360,15 +317,7 @@ must_fail "autoscaling lint rejects the broken HPAs and rules of public takes" \
 say "PrometheusRules (promtool check + unit tests)"
 if stage rules; then
   scripts/k8s/tools.sh promtool
-  python3 - "$WORK/rules.yaml" "${RENDERED_DEFAULT[@]}" <<'PY'
-import sys, yaml
-groups = []
-for f in sys.argv[2:]:
-    for d in yaml.safe_load_all(open(f)):
-        if d and d["kind"] == "PrometheusRule":
-            groups += d["spec"]["groups"]
-yaml.safe_dump({"groups": groups}, open(sys.argv[1], "w"), sort_keys=False)
-PY
+  python3 scripts/k8s/rules_from_rendered.py "$WORK/rules.yaml" "${RENDERED_DEFAULT[@]}"
   run "promtool check rules (rendered PrometheusRules)" "$BIN/promtool" check rules "$WORK/rules.yaml"
   cp scripts/k8s/testdata/rules-test.yaml "$WORK/rules-test.yaml"
   run "promtool test rules (alerts fire on failure, stay silent when healthy)" sh -c "cd '$WORK' && '$BIN/promtool' test rules rules-test.yaml"
@@ -398,24 +347,7 @@ TFRC
   # lists checksums of providers built from source, which no registry download matches, so
   # `terraform init` would refuse the official packages.
   tf_lock_check() { # versions.tf, lock to check, lock that init just wrote from the mirror
-    python3 - "$@" <<'PY'
-import re, sys
-versions, lock, mirror = (open(p).read() for p in sys.argv[1:4])
-def blocks(text):
-    return {n: (re.search(r'version\s*=\s*"([^"]+)"', b).group(1), set(re.findall(r'"((?:h1|zh):[^"]+)"', b)))
-            for n, b in re.findall(r'provider "registry\.terraform\.io/hashicorp/([\w-]+)" \{(.*?)\n\}', text, re.S)}
-pins = dict(re.findall(r'source\s*=\s*"hashicorp/([\w-]+)"\s*\n\s*version\s*=\s*"=\s*([0-9.]+)"', versions))
-got, built = blocks(lock), blocks(mirror)
-errors = []
-if {n: v for n, (v, _) in got.items()} != pins:
-    errors.append(f"providers/versions {sorted((n, v) for n, (v, _) in got.items())} != versions.tf {sorted(pins.items())}")
-for n, (_, hashes) in got.items():
-    if hashes & built.get(n, (None, set()))[1]:
-        errors.append(f"{n}: lists the checksum of the provider built from source in the local mirror")
-    if not any(h.startswith("zh:") for h in hashes):
-        errors.append(f"{n}: no zh: checksums (they come only from the registry's signed SHA256SUMS)")
-assert not errors, "; ".join(errors)
-PY
+    python3 scripts/k8s/check_tf_lock.py "$@"
   }
   if [ -f terraform/.terraform.lock.hcl ]; then
     run "terraform/.terraform.lock.hcl: versions.tf's providers with registry checksums" \
@@ -444,25 +376,7 @@ PY
   cp -r "$WORK/tf" "$WORK/tf-broken" && printf 'output "broken" { value = var.does_not_exist }\n' >> "$WORK/tf-broken/outputs.tf"
   if tf_ -chdir="$WORK/tf-broken" validate -no-color >/dev/null 2>&1; then ko "terraform validate accepted a broken configuration"
   else ok "terraform validate rejects a broken configuration"; fi
-  run "terraform variables: every variable has a description, validations on inputs" python3 - terraform <<'PY'
-import re, sys, pathlib
-src = (pathlib.Path(sys.argv[1]) / "variables.tf").read_text()
-blocks = re.findall(r'variable "([^"]+)" \{(.*?)\n\}', src, re.S)
-assert len(blocks) >= 10, blocks
-for name, body in blocks:
-    assert "description" in body, f"{name}: no description"
-    # A bool is fully checked by its type; everything else needs a validation block.
-    assert "validation" in body or re.search(r"type\s*=\s*bool", body), f"{name}: no validation"
-    assert "type" in body, f"{name}: no type"
-assert 'sensitive   = true' in src, "minio_root_password must be sensitive"
-pw = dict(blocks)["minio_root_password"]
-assert re.search(r"ephemeral\s*=\s*true", pw), "minio_root_password must be ephemeral (never in plan or state)"
-main = (pathlib.Path(sys.argv[1]) / "main.tf").read_text()
-for r in re.findall(r'resource "helm_release" "([^"]+)" \{(.*?)\n\}', main, re.S):
-    if "../charts/" not in r[1]:
-        assert re.search(r'version\s*=\s*var\.', r[1]), f"helm_release {r[0]} is not pinned to a version"
-        assert "repository" in r[1], f"helm_release {r[0]} has no repository"
-PY
+  run "terraform variables: every variable has a description, validations on inputs" python3 scripts/k8s/check_tf_variables.py terraform
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -545,19 +459,7 @@ if stage images; then
     (cd images && GOOS=linux GOARCH=$arch CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$WORK/replica-sync-$arch" ./cmd/replica-sync)
     "$BIN/imgbuild" -tag "gif-gateway/smoke:$arch" -platform "linux/$arch" -out "$WORK/smoke-$arch.tar" \
       -file "$WORK/replica-sync-$arch:/usr/bin/replica-sync:0555" -dir /tmp:01777 -entrypoint /usr/bin/replica-sync -user 65532:65532 >/dev/null
-    run "image tarball linux/$arch: docker-save layout, config platform, entrypoint, non-root, binary arch" python3 - "$WORK/smoke-$arch.tar" "$arch" <<'PY'
-import io, json, sys, tarfile
-t = tarfile.open(sys.argv[1]); arch = sys.argv[2]
-m = json.load(t.extractfile("manifest.json"))
-assert m[0]["RepoTags"] == [f"gif-gateway/smoke:{arch}"], m
-cfg = json.load(t.extractfile(m[0]["Config"]))
-assert cfg["os"] == "linux" and cfg["architecture"] == arch, cfg
-assert cfg["config"]["Entrypoint"] == ["/usr/bin/replica-sync"] and cfg["config"]["User"] == "65532:65532"
-layer = tarfile.open(fileobj=io.BytesIO(t.extractfile(m[0]["Layers"][0]).read()))
-elf = layer.extractfile("usr/bin/replica-sync").read(20)
-machine = int.from_bytes(elf[18:20], "little")
-assert elf[:4] == b"\x7fELF" and machine == {"amd64": 62, "arm64": 183}[arch], machine
-PY
+    run "image tarball linux/$arch: docker-save layout, config platform, entrypoint, non-root, binary arch" python3 scripts/k8s/check_image_tarball.py "$WORK/smoke-$arch.tar" "$arch"
   done
   run "image build is reproducible (same input, same digest)" sh -c \
     "'$BIN/imgbuild' -tag check/repro:1 -platform linux/amd64 -out '$WORK/r1.tar' -file scripts/k8s/check.sh:/x >'$WORK/d1' && '$BIN/imgbuild' -tag check/repro:1 -platform linux/amd64 -out '$WORK/r2.tar' -file scripts/k8s/check.sh:/x >'$WORK/d2' && [ \"\$(cut -d' ' -f3 '$WORK/d1')\" = \"\$(cut -d' ' -f3 '$WORK/d2')\" ]"
@@ -583,6 +485,4 @@ if stage e2e; then
 else skip "adapter e2e (K8S_CHECK_SKIP)"; fi
 
 say "summary ($((SECONDS - T_START))s)"
-for f in "${FAILURES[@]}"; do echo "  FAILED: $f"; done
-echo "k8s-check: $PASSED passed, $FAILED failed, $SKIPPED skipped"
-[ "$FAILED" -eq 0 ]
+summary k8s-check skips

@@ -15,12 +15,7 @@ export KUBECONFIG
 e2e/apiserver.sh install-crds "$SPIN_OPERATOR_CRDS" "$PROM_OPERATOR_CRDS" >/dev/null 2>&1
 status=0
 for f in "$@"; do
-  filtered=$(python3 - "$f" <<'PY'
-import sys, yaml
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d.get("kind") != "Shim"]
-print(yaml.safe_dump_all(docs))
-PY
-)
+  filtered=$(python3 scripts/k8s/drop_shims.py "$f")
   # Namespaces must exist for a namespaced dry-run create (NamespaceLifecycle admission).
   mapfile -t namespaces < <(grep -o '^  namespace: .*' <<<"$filtered" | awk '{print $2}' | sort -u)
   for ns in "${namespaces[@]}"; do

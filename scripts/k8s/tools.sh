@@ -20,21 +20,21 @@ flock 9
 # npm dependency tree, by scripts/k8s/readme-generator/package.json and its package-lock.json.
 . "$ROOT/pins.env"
 
-step() { printf '==> [k8s-tools] %s\n' "$*" >&2; }
+SAY_TAG=k8s-tools
+. "$ROOT/scripts/lib/common.sh"
 . "$ROOT/scripts/lib/stamps.sh"
 export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false"
 
 want="${*:-all}"
-has() { [ "$want" = all ] || [[ " $want " == *" $1 "* ]]; }
 
 goinstall() { # name version pkg@version
   local name=$1 ver=$2 pkg=$3 out=${4:-$1}
   if stamp_ok "k8s-$name" "$ver" "$BIN/$out"; then return 0; fi
-  step "building $name $ver from Go module $pkg"
+  say "building $name $ver from Go module $pkg"
   local t0=$SECONDS
   GOBIN=$BIN go install -ldflags="${LDFLAGS:-}" "$pkg"
   stamp_set "k8s-$name" "$ver"
-  step "$name built in $((SECONDS - t0))s"
+  say "$name built in $((SECONDS - t0))s"
 }
 
 # Like goinstall, for modules that `go install pkg@version` refuses (replace directives in their
@@ -45,7 +45,7 @@ goinstall() { # name version pkg@version
 gowrapped() { # name version module pkg
   local name=$1 ver=$2 mod=$3 pkg=$4
   if stamp_ok "k8s-$name" "$ver" "$BIN/$name"; then return 0; fi
-  step "building $name $ver from Go module $mod (its own go.mod/go.sum, replace directives kept)"
+  say "building $name $ver from Go module $mod (its own go.mod/go.sum, replace directives kept)"
   local t0=$SECONDS dir=$TOOLS/src/$name-$ver src
   src=$(cd "$TOOLS" && go mod download -json "$mod@$ver" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
   rm -rf "$dir" && mkdir -p "$dir"
@@ -55,7 +55,7 @@ gowrapped() { # name version module pkg
   chmod u+w "$dir/go.mod" "$dir/go.sum"
   (cd "$dir" && GOFLAGS="$GOFLAGS -mod=mod" go build -ldflags="${LDFLAGS:-}" -o "$BIN/$name" "$pkg")
   stamp_set "k8s-$name" "$ver"
-  step "$name built in $((SECONDS - t0))s"
+  say "$name built in $((SECONDS - t0))s"
 }
 
 if has helm; then
@@ -69,7 +69,7 @@ if has kubeconform; then
 fi
 if has schemas; then
   if ! stamp_ok k8s-schema-modules "$K8S_VERSION $SPIN_OPERATOR_VERSION $PROM_OPERATOR_VERSION"; then
-    step "downloading schema sources: $K8S_MODULE@$K8S_VERSION $SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION $PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION"
+    say "downloading schema sources: $K8S_MODULE@$K8S_VERSION $SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION $PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION"
     (cd "$TOOLS" && go mod download "$K8S_MODULE@$K8S_VERSION" "$SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION" "$PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION")
     stamp_set k8s-schema-modules "$K8S_VERSION $SPIN_OPERATOR_VERSION $PROM_OPERATOR_VERSION"
   fi
@@ -88,7 +88,7 @@ if has readme-generator; then
   key=$(cat "$ROOT/scripts/k8s/readme-generator/package.json" "$lock" | sha256sum | cut -c1-16)
   dir=$TOOLS/readme-generator
   if ! stamp_ok k8s-readme-generator "$key" "$dir/node_modules/.bin/readme-generator"; then
-    step "installing @bitnami/readme-generator-for-helm from npm (scripts/k8s/readme-generator/package-lock.json)"
+    say "installing @bitnami/readme-generator-for-helm from npm (scripts/k8s/readme-generator/package-lock.json)"
     rm -rf "$dir" && mkdir -p "$dir"
     cp "$ROOT/scripts/k8s/readme-generator/package.json" "$lock" "$dir/"
     (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
@@ -120,7 +120,7 @@ if has tf-providers; then
     file=terraform-provider-${name}_v$tfver
     out=$MIRROR/registry.terraform.io/hashicorp/$name/$tfver/linux_amd64
     if stamp_ok "k8s-tf-$name" "$tfver $pseudo" "$out/$file"; then continue; fi
-    step "building terraform-provider-$name $tfver from $mod@$pseudo"
+    say "building terraform-provider-$name $tfver from $mod@$pseudo"
     t0=$SECONDS
     src=$(cd "$TOOLS" && go mod download -json "$mod@$pseudo" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error")))')
     dir=$TOOLS/src/terraform-provider-$name
@@ -132,6 +132,6 @@ if has tf-providers; then
     done
     rm -rf "$dir"
     stamp_set "k8s-tf-$name" "$tfver $pseudo"
-    step "terraform-provider-$name built in $((SECONDS - t0))s"
+    say "terraform-provider-$name built in $((SECONDS - t0))s"
   done
 fi

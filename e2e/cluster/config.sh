@@ -47,7 +47,7 @@ SOCK=$STATE/containerd/containerd.sock
 FAILED_LOGS=$(dirname "$STATE")/$(basename "$STATE")-failed-logs
 
 E2E_TAG=cluster
-# shellcheck source=lib/common.sh
+# shellcheck source=../lib/common.sh
 . "$E2E/lib/common.sh"
 SPAWN_IN=(nsenter --net="$NETNS_PATH" --) # nsenter, not `ip netns exec`: that remounts /sys and hides the cgroups
 OURS_LOOP="$E2E/cluster.sh _lb-loop"

@@ -443,8 +443,12 @@ blocks = re.findall(r'variable "([^"]+)" \{(.*?)\n\}', src, re.S)
 assert len(blocks) >= 10, blocks
 for name, body in blocks:
     assert "description" in body, f"{name}: no description"
-    # A bool is fully checked by its type; everything else needs a validation block.
-    assert "validation" in body or re.search(r"type\s*=\s*bool", body), f"{name}: no validation"
+    # A bool (or an object of bools only) is fully checked by its type; everything else needs a
+    # validation block.
+    bools = re.search(r"type\s*=\s*bool", body) or re.fullmatch(
+        r"object\(\{(\s*\w+\s*=\s*(optional\(bool(,\s*(true|false))?\)|bool))+\s*\}\)",
+        (re.search(r"type\s*=\s*(object\(\{.*?\}\))", body, re.S) or [None, ""])[1])
+    assert "validation" in body or bools, f"{name}: no validation"
     assert "type" in body, f"{name}: no type"
 assert 'sensitive   = true' in src, "minio_root_password must be sensitive"
 pw = dict(blocks)["minio_root_password"]
@@ -493,6 +497,26 @@ elif [ -z "$TF" ]; then ko "upstream charts: terraform (or tofu) not found (it e
 else
   run "${UPSTREAM#"$ROOT"/}: every file matches its SHA256SUMS" sh -c "cd '$UPSTREAM' && sha256sum --quiet -c SHA256SUMS"
   results upstream_pass "$WORK/tf" "$ROOT/charts" "$UP"
+  # The air-gapped path: the same releases from a directory of packaged charts
+  # (platform_charts_dir), every assertion again on what Terraform then installs. cert-manager is
+  # left out (platform_components): no packaged copy of it here.
+  printf '{"platform_charts_dir": "%s", "platform_components": {"cert_manager": false}}\n' "$UPSTREAM" > "$WORK/tf/zz_charts_dir.auto.tfvars.json"
+  charts_dir_pass() {
+    local out rc=0
+    out=$(upstream_pass "$WORK/tf" "$ROOT/charts" "$WORK/upstream-dir" 2>&1) || rc=$?
+    sed -E 's/^(ok|FAIL|skip): /\1: [platform_charts_dir] /' <<<"$out"
+    python3 - "$WORK/upstream-dir/releases.json" "$UPSTREAM" <<'PY2' || rc=1
+import json, os, sys
+rel = json.load(open(sys.argv[1]))["releases"]
+for k, r in sorted(rel.items()):
+    if r["count"] and r["repository"] is None and not r["chart"].startswith("./"):
+        ok = os.path.dirname(r["chart"]) == os.path.abspath(sys.argv[2]) and os.path.isfile(r["chart"])
+        print(("ok: " if ok else "FAIL: ") + f"[platform_charts_dir] helm_release.{k} installs {r['chart']}, a file there")
+PY2
+    return $rc
+  }
+  results charts_dir_pass
+  rm -f "$WORK/tf/zz_charts_dir.auto.tfvars.json"
   results python3 scripts/k8s/upstream_charts.py crds --upstream "$UPSTREAM" \
     --compare "kube-prometheus-stack-$KUBE_PROMETHEUS_STACK_CHART_VERSION.tgz" '/crds/crds/crd-(servicemonitors|prometheusrules|podmonitors|prometheuses|alertmanagers)\.yaml$' \
     "$(printf '%s\n' "${CRD_FILES[@]}" | grep /monitoring.coreos.com_ | paste -sd,)" \

@@ -7,6 +7,10 @@
 # (e2e/platform/*.yaml); CRDs come from the pinned modules.
 #
 #   e2e/platform.sh images              # build binaries + image tarballs; prints the tar paths
+#   e2e/platform.sh chart-images        # the same images under the references the upstream charts
+#                                       # render (quay.io/..., registry.k8s.io/..., ghcr.io/...), in
+#                                       # target/e2e/images/charts/; kube-state-metrics stays v2.15.0
+#   e2e/platform.sh chart-refs          # only print those references (nothing built)
 #   e2e/platform.sh load                # images, then e2e/cluster.sh load them
 #   e2e/platform.sh deploy [OPTIONS]    # needs KUBECONFIG: CRDs, manifests, wait for rollouts
 #   e2e/platform.sh check               # status of operator, Prometheus, adapter, spin-operator
@@ -124,28 +128,45 @@ build_binaries() {
 
 # image NAME TAG IMGBUILD-ARGS... -> prints the tarball path. Skipped when the stamp (hash of the
 # binaries and arguments) matches: imgbuild is reproducible, a rebuild would give the same digest.
+# With IMAGE_SET=charts, the reference is the one the upstream charts render (CHART_REPO) and the
+# tarball goes to $IMAGES/charts/, which the stand-ins' `e2e/cluster.sh load target/e2e/images/*.tar`
+# does not pick up.
+declare -A CHART_REPO=(
+  [prometheus-operator]=quay.io/prometheus-operator/prometheus-operator
+  [prometheus-config-reloader]=quay.io/prometheus-operator/prometheus-config-reloader
+  [prometheus]=quay.io/prometheus/prometheus
+  [prometheus-adapter]=registry.k8s.io/prometheus-adapter/prometheus-adapter
+  [spin-operator]=ghcr.io/spinframework/spin-operator
+  [kube-state-metrics]=registry.k8s.io/kube-state-metrics/kube-state-metrics
+)
+IMAGE_SET=
 image() {
   local name=$1 tag=$2; shift 2
-  local ref=$IMAGE_PREFIX/$name:$tag out=$IMAGES/$name-$tag-amd64.tar key a files=()
+  local ref=$IMAGE_PREFIX/$name:$tag dir=$IMAGES stamp=e2e-platform-image-$name key a files=()
+  if [ "$IMAGE_SET" = charts ]; then
+    ref=${CHART_REPO[$name]:?no chart reference for $name}:$tag dir=$IMAGES/charts stamp=e2e-platform-chart-image-$name
+  fi
+  local out=$dir/$name-$tag-amd64.tar
+  if [ -n "${REFS_ONLY:-}" ]; then echo "$ref"; return 0; fi
   for a in "$@"; do case $a in /*:/*) files+=("${a%%:*}") ;; esac; done
   key=$(printf '%s\n' "$ref" "$@" "$(sha256sum "${files[@]}" | cut -c1-64)" | sha256sum | cut -c1-16)
-  if ! stamp_ok "e2e-platform-image-$name" "$key" "$out"; then
+  if ! stamp_ok "$stamp" "$key" "$out"; then
     local t0=$SECONDS line
     line=$("$BIN/imgbuild" -tag "$ref" -platform linux/amd64 -out "$out" "$@" \
       -label "org.opencontainers.image.source=gif-gateway/e2e/platform.sh" -label "org.opencontainers.image.version=$tag")
     # One line per image (latest build wins): tag platform digest
-    mkdir -p "$IMAGES"; touch "$IMAGES/digests.txt"
-    { grep -v "^$ref " "$IMAGES/digests.txt" || true; echo "$line" | cut -d' ' -f1-3; } > "$IMAGES/digests.txt.new"
-    mv "$IMAGES/digests.txt.new" "$IMAGES/digests.txt"
-    stamp_set "e2e-platform-image-$name" "$key"
+    mkdir -p "$dir"; touch "$dir/digests.txt"
+    { grep -v "^$ref " "$dir/digests.txt" || true; echo "$line" | cut -d' ' -f1-3; } > "$dir/digests.txt.new"
+    mv "$dir/digests.txt.new" "$dir/digests.txt"
+    stamp_set "$stamp" "$key"
     say "image $ref: $(echo "$line" | cut -d' ' -f3) ($((SECONDS - t0))s, $(du -m "$out" | cut -f1) MiB)"
   fi
   echo "$out"
 }
 
 cmd_images() {
-  build_binaries
-  mkdir -p "$IMAGES"
+  [ -n "${REFS_ONLY:-}" ] || build_binaries
+  mkdir -p "$IMAGES/$IMAGE_SET"
   # Users and entrypoints as in the upstream images (busybox nobody / distroless nonroot). Only
   # the static binary: no shell, no CA bundle (nothing here talks TLS to the outside).
   image prometheus-operator "$PROM_OPERATOR_VERSION" -file "$BIN/prometheus-operator:/bin/operator:0555" \
@@ -526,6 +547,8 @@ while [ $# -gt 0 ]; do
 done
 case $cmd in
   images) cmd_images ;;
+  chart-images) IMAGE_SET=charts cmd_images ;;
+  chart-refs) IMAGE_SET=charts REFS_ONLY=1 cmd_images ;;
   load) cmd_load ;;
   deploy) cmd_deploy ;;
   check) cmd_check ;;

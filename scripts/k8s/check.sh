@@ -500,7 +500,7 @@ else
   # The air-gapped path and the e2e's values: the same releases from a directory of packaged
   # charts (platform_charts_dir) with the e2e's platform_values_overrides (e2e/platform/values/),
   # every assertion again, every key of the overrides in the chart's values, and every image left
-  # one that `e2e/platform.sh chart-images` builds. cert-manager is left out (platform_components):
+  # one that `e2e/platform.sh images` builds. cert-manager is left out (platform_components):
   # no packaged copy of it here.
   python3 - "$UPSTREAM" e2e/platform/values > "$WORK/tf/zz_charts_dir.auto.tfvars.json" <<'PY2'
 import json, os, sys
@@ -513,7 +513,7 @@ PY2
     local out rc=0
     out=$(upstream_pass "$WORK/tf" "$ROOT/charts" "$WORK/upstream-dir" 2>&1) || rc=$?
     sed -E 's/^(ok|FAIL|skip): /\1: [platform_charts_dir, e2e values] /' <<<"$out"
-    REFS_ONLY=1 e2e/platform.sh chart-refs > "$WORK/upstream-dir/chart-refs.txt" || rc=1
+    e2e/platform.sh refs > "$WORK/upstream-dir/chart-refs.txt" || rc=1
     python3 - "$WORK/upstream-dir" "$UPSTREAM" <<'PY2' || rc=1
 import json, os, re, sys
 out, upstream = sys.argv[1:3]
@@ -530,7 +530,7 @@ for k in ("kube_prometheus_stack", "prometheus_adapter", "spin_operator"):
     refs |= set(re.findall(r"--prometheus-config-reloader=(\S+)", text))
     missing = sorted(refs - built)
     print(("ok: " if refs and not missing else "FAIL: ")
-          + f"[e2e values] helm_release.{k}: every image is built by e2e/platform.sh chart-images ({len(refs)})")
+          + f"[e2e values] helm_release.{k}: every image is built by e2e/platform.sh images ({len(refs)})")
     for m in missing:
         print(f"    {m}: not built (build it, or override it in e2e/platform/values/{k}.yaml)")
 PY2

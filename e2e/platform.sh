@@ -1,25 +1,26 @@
 #!/usr/bin/env bash
-# The upstream platform that terraform/main.tf installs from remote Helm charts, for the
-# end-to-end cluster where those charts cannot be fetched: prometheus-operator + a Prometheus
-# (kube-prometheus-stack), prometheus-adapter with the project's rules, spin-operator (webhooks
-# off, so no cert-manager) and the RuntimeClass runtime-class-manager would create. Binaries are
-# built from pinned Go modules, images are docker-save tarballs, manifests are our own
-# (e2e/platform/*.yaml); CRDs come from the pinned modules.
+# The platform images of the end-to-end cluster, and the stand-ins for what the e2e cannot install
+# from the upstream charts. Terraform installs kube-prometheus-stack and prometheus-adapter itself
+# (install_platform = true, platform_charts_dir = ../shared/upstream-charts, e2e/platform/values/),
+# with images built here from pinned Go modules under the references those charts render (never
+# pulled: the nodes have no route out). What stays a stand-in (e2e/platform/*.yaml): spin-operator
+# (its chart needs cert-manager, which the e2e cannot install; webhooks off) with its CRDs from the
+# pinned module, and the RuntimeClass runtime-class-manager would create (its node installer edits
+# the host's containerd config; e2e/cluster.sh pre-installs the shim).
 #
 #   e2e/platform.sh images              # build binaries + image tarballs; prints the tar paths
+#   e2e/platform.sh refs                # only print the image references (nothing built)
 #   e2e/platform.sh load                # images, then e2e/cluster.sh load them
-#   e2e/platform.sh deploy [OPTIONS]    # needs KUBECONFIG: CRDs, manifests, wait for rollouts
-#   e2e/platform.sh check               # status of operator, Prometheus, adapter, spin-operator
+#   e2e/platform.sh deploy [OPTIONS]    # needs KUBECONFIG: spin-operator CRDs + stand-ins, rollout
+#   e2e/platform.sh check               # status of spin-operator and the RuntimeClass
 #   e2e/platform.sh delete              # remove everything deploy created, CRDs included
 #   e2e/platform.sh render [OPTIONS]    # print the manifests deploy applies (without CRDs)
 #   e2e/platform.sh dry-run [OPTIONS]   # server-side dry-run (--validate=strict) of everything
 #                                       # against a private loopback API server (e2e/apiserver.sh)
-#   e2e/platform.sh local-smoke         # no cluster needed: the three controllers as local processes
-#                                       # with their ServiceAccounts' tokens against a loopback API
-#                                       # server (tests the RBAC, images in pod specs, SpinApp -> Deployment)
-# OPTIONS (defaults = what terraform/main.tf passes):
-#   --namespace NS           app namespace in the adapter rules (var.namespace: gif)
-#   --replica-service NAME   MinIO replica Service in the adapter rules (gif-minio-replicas)
+#   e2e/platform.sh local-smoke         # no cluster needed: spin-operator as a local process with
+#                                       # its ServiceAccount's token against a loopback API server
+#                                       # (tests the RBAC, SpinApp -> Deployment)
+# OPTIONS:
 #   --runtime-class NAME     RuntimeClass name (charts/gif-gateway spinkube.runtimeClassName)
 #   --runtime-handler NAME   its containerd handler: the runtime name e2e/cluster.sh registers
 #                            for containerd-shim-spin (runtimes.spin); default spin
@@ -42,11 +43,9 @@ E2E_TAG=platform SAY_T0=$(date +%s%N) # messages carry the seconds since start
 pins PROM_OPERATOR_MODULE PROM_OPERATOR_VERSION SPIN_OPERATOR_MODULE SPIN_OPERATOR_VERSION ADAPTER_VERSION \
   KUBE_STATE_METRICS_MODULE KUBE_STATE_METRICS_VERSION
 PROMETHEUS_VERSION=v3.5.0 # the image tag: pins.env's PROMETHEUS_VERSION v0.305.0 is its Go module version
-IMAGE_PREFIX=e2e.local
 # -------------------------------------------------------------------------------------------
 
 APP_NAMESPACE=gif
-REPLICA_SERVICE=gif-minio-replicas
 RUNTIME_CLASS=wasmtime-spin-v2
 RUNTIME_HANDLER=spin # e2e/cluster.sh: [...containerd.runtimes.spin] (the chart's RCM Shim would say spin-v2)
 TIMEOUT=240
@@ -126,27 +125,39 @@ build_binaries() {
 
 # image NAME TAG IMGBUILD-ARGS... -> prints the tarball path. Skipped when the stamp (hash of the
 # binaries and arguments) matches: imgbuild is reproducible, a rebuild would give the same digest.
+# The reference each upstream chart renders for the image (kube-state-metrics: the tag is
+# e2e/platform/values/kube_prometheus_stack.yaml's, the chart's v2.17.0 cannot be built here).
+declare -A REPO=(
+  [prometheus-operator]=quay.io/prometheus-operator/prometheus-operator
+  [prometheus-config-reloader]=quay.io/prometheus-operator/prometheus-config-reloader
+  [prometheus]=quay.io/prometheus/prometheus
+  [prometheus-adapter]=registry.k8s.io/prometheus-adapter/prometheus-adapter
+  [spin-operator]=ghcr.io/spinframework/spin-operator
+  [kube-state-metrics]=registry.k8s.io/kube-state-metrics/kube-state-metrics
+)
 image() {
   local name=$1 tag=$2; shift 2
-  local ref=$IMAGE_PREFIX/$name:$tag out=$IMAGES/$name-$tag-amd64.tar key a files=()
+  local ref=${REPO[$name]:?no image reference for $name}:$tag dir=$IMAGES stamp=e2e-platform-image-$name key a files=()
+  local out=$dir/$name-$tag-amd64.tar
+  if [ -n "${REFS_ONLY:-}" ]; then echo "$ref"; return 0; fi
   for a in "$@"; do case $a in /*:/*) files+=("${a%%:*}") ;; esac; done
   key=$(printf '%s\n' "$ref" "$@" "$(sha256sum "${files[@]}" | cut -c1-64)" | sha256sum | cut -c1-16)
-  if ! stamp_ok "e2e-platform-image-$name" "$key" "$out"; then
+  if ! stamp_ok "$stamp" "$key" "$out"; then
     local t0=$SECONDS line
     line=$("$BIN/imgbuild" -tag "$ref" -platform linux/amd64 -out "$out" "$@" \
       -label "org.opencontainers.image.source=gif-gateway/e2e/platform.sh" -label "org.opencontainers.image.version=$tag")
     # One line per image (latest build wins): tag platform digest
-    mkdir -p "$IMAGES"; touch "$IMAGES/digests.txt"
-    { grep -v "^$ref " "$IMAGES/digests.txt" || true; echo "$line" | cut -d' ' -f1-3; } > "$IMAGES/digests.txt.new"
-    mv "$IMAGES/digests.txt.new" "$IMAGES/digests.txt"
-    stamp_set "e2e-platform-image-$name" "$key"
+    mkdir -p "$dir"; touch "$dir/digests.txt"
+    { grep -v "^$ref " "$dir/digests.txt" || true; echo "$line" | cut -d' ' -f1-3; } > "$dir/digests.txt.new"
+    mv "$dir/digests.txt.new" "$dir/digests.txt"
+    stamp_set "$stamp" "$key"
     say "image $ref: $(echo "$line" | cut -d' ' -f3) ($((SECONDS - t0))s, $(du -m "$out" | cut -f1) MiB)"
   fi
   echo "$out"
 }
 
 cmd_images() {
-  build_binaries
+  [ -n "${REFS_ONLY:-}" ] || build_binaries
   mkdir -p "$IMAGES"
   # Users and entrypoints as in the upstream images (busybox nobody / distroless nonroot). Only
   # the static binary: no shell, no CA bundle (nothing here talks TLS to the outside).
@@ -170,60 +181,24 @@ cmd_images() {
 
 # ---- manifests ----------------------------------------------------------------------------
 
+# spin-operator's CRDs (kube-prometheus-stack's chart brings the prometheus-operator ones).
 crd_dirs() {
-  echo "$(moddir "$PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION")/example/prometheus-operator-crd"
   echo "$(moddir "$SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION")/config/crd/bases"
 }
 crd_files() { local d; crd_dirs | while read -r d; do find "$d" -maxdepth 1 -name '*.yaml' | sort; done; }
 
-# All manifests except the CRDs, with the adapter ConfigMap rendered from Terraform's template.
+# The stand-ins' manifests (CRDs excepted), placeholders filled.
 cmd_render() {
-  local values
-  values=$(python3 "$ROOT/scripts/k8s/render_tftpl.py" "$ROOT/terraform/values/prometheus-adapter.yaml.tftpl" \
-    "prometheus_url=http://kube-prometheus-stack-prometheus.monitoring.svc" prometheus_port=9090 \
-    "namespace=$APP_NAMESPACE" "replica_service=$REPLICA_SERVICE")
-  VALUES=$values RUNTIME_CLASS=$RUNTIME_CLASS RUNTIME_HANDLER=$RUNTIME_HANDLER KSM_VERSION=$KUBE_STATE_METRICS_VERSION python3 - "$PLAT" <<'EOF'
-import hashlib, os, sys
-import yaml
+  RUNTIME_CLASS=$RUNTIME_CLASS RUNTIME_HANDLER=$RUNTIME_HANDLER python3 - "$PLAT" <<'EOF'
+import os, sys
 
-# Multi-line strings as block literals: the ConfigMap's config.yaml stays readable in `render`.
-yaml.SafeDumper.add_representer(str, lambda d, s: d.represent_scalar(
-    "tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
 plat = sys.argv[1]
-values = yaml.safe_load(os.environ["VALUES"])
-rules = values.get("rules") or {}
-# The chart's config file format, as scripts/k8s/adapter_e2e.py builds it: rules.custom -> rules,
-# rules.external -> externalRules (rules.default is false: no built-in rules).
-if rules.get("default"):
-    sys.exit("rules.default: true is not supported here (the chart's built-in rules are not reproduced)")
-config = {"rules": rules.get("custom") or [], "externalRules": rules.get("external") or []}
-if rules.get("resource"):
-    config["resourceRules"] = rules["resource"]
-config_text = yaml.safe_dump(config, sort_keys=False, width=1000)
-prom = values["prometheus"]
-url = "%s:%s%s" % (prom["url"], prom["port"], prom.get("path") or "")
-subst = {
-    "@PROMETHEUS_URL@": url,
-    "@METRICS_RELIST_INTERVAL@": str(values.get("metricsRelistInterval", "1m")),
-    "@LOG_LEVEL@": str(values.get("logLevel", 4)),
-    "@CONFIG_SHA256@": hashlib.sha256(config_text.encode()).hexdigest(),
-    "@RUNTIME_CLASS@": os.environ["RUNTIME_CLASS"],
-    "@RUNTIME_HANDLER@": os.environ["RUNTIME_HANDLER"],
-    "@KSM_VERSION@": os.environ["KSM_VERSION"],
-}
+subst = {"@RUNTIME_CLASS@": os.environ["RUNTIME_CLASS"], "@RUNTIME_HANDLER@": os.environ["RUNTIME_HANDLER"]}
 out = []
-for name in ("monitoring.yaml", "kube-state-metrics.yaml", "adapter.yaml", "spin-operator.yaml", "runtimeclass.yaml"):
+for name in ("spin-operator.yaml", "runtimeclass.yaml"):
     text = open(os.path.join(plat, name)).read()
     for k, v in subst.items():
         text = text.replace(k, v)
-    if name == "adapter.yaml":
-        cm = {"apiVersion": "v1", "kind": "ConfigMap",
-              "metadata": {"name": "prometheus-adapter-config", "namespace": "monitoring",
-                           "labels": {"app.kubernetes.io/name": "prometheus-adapter",
-                                      "app.kubernetes.io/part-of": "e2e-platform"},
-                           "annotations": {"e2e.local/source": "terraform/values/prometheus-adapter.yaml.tftpl"}},
-              "data": {"config.yaml": config_text}}
-        out.append("# Rendered from terraform/values/prometheus-adapter.yaml.tftpl\n" + yaml.safe_dump(cm, sort_keys=False, width=1000))
     out.append(text)
 rendered = "\n---\n".join(t.strip("\n") + "\n" for t in out)
 left = [l for l in rendered.splitlines() if not l.lstrip().startswith("#") and "@" in l and "@sha256" not in l]
@@ -256,12 +231,9 @@ install_crds() {
 
 # Printed when a wait fails: what exists, and the recent events (image, scheduling, probe errors).
 diagnose() {
-  local ns
-  for ns in monitoring spin-operator; do
-    echo "--- namespace $ns" >&2
-    k -n "$ns" get deploy,sts,pods -o wide >&2 2>&1 || true
-    k -n "$ns" get events --sort-by=.lastTimestamp 2>/dev/null | tail -15 >&2 || true
-  done
+  echo "--- namespace spin-operator" >&2
+  k -n spin-operator get deploy,pods -o wide >&2 2>&1 || true
+  k -n spin-operator get events --sort-by=.lastTimestamp 2>/dev/null | tail -15 >&2 || true
 }
 fail_with() { say "FAILED: $*"; diagnose; exit 1; }
 
@@ -276,57 +248,22 @@ rollout() { # NS KIND/NAME
 
 cmd_deploy() {
   need_cluster
-  local rendered t0
+  local rendered
   mkdir -p "$WORK"
   rendered=$WORK/manifests.yaml
   cmd_render > "$rendered"
   install_crds
   k apply --server-side --force-conflicts --field-manager=$FIELD_MANAGER -f "$rendered" >/dev/null
   say "applied $(grep -c '^kind:' "$rendered") objects (${rendered#"$ROOT"/})"
-  rollout monitoring deployment/prometheus-operator
-  rollout monitoring deployment/kube-state-metrics
   rollout spin-operator deployment/spin-operator
-  # The operator creates the StatefulSet shortly after it starts.
-  t0=$SECONDS
-  until k -n monitoring get statefulset prometheus-kube-prometheus-stack-prometheus >/dev/null 2>&1; do
-    [ $((SECONDS - t0)) -lt "$TIMEOUT" ] || { k -n monitoring logs deploy/prometheus-operator --tail=30 --pod-running-timeout=5s >&2 || true; fail_with "the operator created no Prometheus StatefulSet within ${TIMEOUT}s"; }
-    sleep 2
-  done
-  rollout monitoring statefulset/prometheus-kube-prometheus-stack-prometheus
-  rollout monitoring deployment/prometheus-adapter
-  t0=$SECONDS
-  k wait --for=condition=Available --timeout="${TIMEOUT}s" apiservice/v1beta1.custom.metrics.k8s.io apiservice/v1beta1.external.metrics.k8s.io >/dev/null 2>&1 ||
-    { k get apiservice v1beta1.custom.metrics.k8s.io v1beta1.external.metrics.k8s.io -o wide >&2 || true; fail_with "metrics APIServices not Available within ${TIMEOUT}s"; }
-  say "APIServices custom/external.metrics.k8s.io Available ($((SECONDS - t0))s)"
-  say "platform deployed"
+  say "platform stand-ins deployed"
 }
 
 cmd_check() {
   need_cluster
-  local rc=0 out
+  local rc=0
   echo "## workloads"
-  k -n monitoring get deploy,sts,pods -o wide || rc=1
   k -n spin-operator get deploy,pods -o wide || rc=1
-  echo "## Prometheus CR"
-  k -n monitoring get prometheus kube-prometheus-stack-prometheus \
-    -o custom-columns='NAME:.metadata.name,VERSION:.spec.version,AVAILABLE:.status.conditions[?(@.type=="Available")].status,RECONCILED:.status.conditions[?(@.type=="Reconciled")].status,REPLICAS:.status.availableReplicas' || rc=1
-  echo "## Prometheus targets (through the API server's service proxy)"
-  if out=$(k get --raw /api/v1/namespaces/monitoring/services/kube-prometheus-stack-prometheus:9090/proxy/api/v1/targets 2>&1); then
-    echo "$out" | python3 -c 'import json,sys
-d=json.load(sys.stdin)["data"]["activeTargets"]
-print("active targets: %d" % len(d))
-for t in d: print("  %-6s %-40s %s" % (t["health"], t["labels"].get("job", "?"), t["scrapeUrl"]))'
-  else echo "not reachable: $out"; rc=1; fi
-  echo "## APIServices"
-  k get apiservice v1beta1.custom.metrics.k8s.io v1beta1.external.metrics.k8s.io || rc=1
-  echo "## custom.metrics.k8s.io/v1beta1 (served by the adapter)"
-  if out=$(k get --raw /apis/custom.metrics.k8s.io/v1beta1 2>&1); then
-    echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("groupVersion %s, resources: %s" % (d["groupVersion"], sorted(r["name"] for r in d["resources"]) or "none yet (no matching series)"))'
-  else echo "not served: $out"; rc=1; fi
-  echo "## external.metrics.k8s.io/v1beta1"
-  if out=$(k get --raw /apis/external.metrics.k8s.io/v1beta1 2>&1); then
-    echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("groupVersion %s, resources: %s" % (d["groupVersion"], sorted(r["name"] for r in d["resources"]) or "none yet (no matching series)"))'
-  else echo "not served: $out"; rc=1; fi
   echo "## RuntimeClass"
   k get runtimeclass "$RUNTIME_CLASS" || rc=1
   return $rc
@@ -336,16 +273,12 @@ cmd_delete() {
   need_cluster
   mkdir -p "$WORK"
   cmd_render > "$WORK/manifests.yaml"
-  # APIServices first: an unavailable aggregated API breaks discovery for every client. Then the
-  # Prometheus CR while the operator still runs (its StatefulSet goes by owner reference).
-  k delete --ignore-not-found --wait=false apiservice v1beta1.custom.metrics.k8s.io v1beta1.external.metrics.k8s.io >/dev/null
-  k -n monitoring delete --ignore-not-found --timeout=60s prometheus kube-prometheus-stack-prometheus >/dev/null 2>&1 || true
   k delete --ignore-not-found --timeout="${TIMEOUT}s" -f "$WORK/manifests.yaml" >/dev/null ||
-    say "some objects were not deleted within ${TIMEOUT}s (see: kubectl get ns monitoring spin-operator)"
+    say "some objects were not deleted within ${TIMEOUT}s (see: kubectl get ns spin-operator)"
   local args=() f
   while IFS= read -r f; do args+=(-f "$f"); done < <(crd_files)
   k delete --ignore-not-found --timeout="${TIMEOUT}s" "${args[@]}" >/dev/null
-  say "platform deleted (namespaces monitoring, spin-operator, cluster RBAC, APIServices, RuntimeClass, CRDs)"
+  say "platform stand-ins deleted (namespace spin-operator, cluster RBAC, RuntimeClass, CRDs)"
 }
 
 # Server-side dry-run of CRDs + all manifests against a private loopback API server: real
@@ -392,7 +325,7 @@ cmd_local_smoke() {
   rendered=$dir/manifests.yaml
   rm -rf "$dir"; mkdir -p "$dir"; chmod 700 "$dir"
   cmd_render > "$rendered"
-  "$ROOT/scripts/k8s/tools.sh" helm promtool >&2
+  "$ROOT/scripts/k8s/tools.sh" helm >&2
   export E2E_APISERVER_STATE=$state
   # shellcheck disable=SC2317 # called from the trap
   cleanup() { local p; for p in "${SMOKE_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; "$E2E/apiserver.sh" stop >/dev/null 2>&1 || true; }
@@ -423,46 +356,7 @@ PY
   }
   free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
   poll() { local n=$1; shift; for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 1; done; return 1; }
-  local args=() port sts=prometheus-kube-prometheus-stack-prometheus
-
-  # prometheus-operator (std flag package: a repeated flag's last value wins)
-  mapfile -t args < <(deploy_args prometheus-operator)
-  KUBECONFIG=$(sa_kubeconfig monitoring prometheus-operator) "$BIN/prometheus-operator" "${args[@]}" \
-    --web.listen-address="127.0.0.1:$(free_port)" >"$dir/prometheus-operator.log" 2>&1 &
-  SMOKE_PIDS+=($!)
-  if poll 60 k -n monitoring get statefulset $sts; then
-    ok "prometheus-operator (as its ServiceAccount) created StatefulSet $sts"
-    if k -n monitoring get statefulset $sts -o json | python3 -c '
-import json, sys
-s = json.load(sys.stdin)["spec"]["template"]["spec"]
-bad = [(c["name"], c["image"], c.get("imagePullPolicy")) for c in s.get("initContainers", []) + s["containers"]
-       if not c["image"].startswith("e2e.local/") or c.get("imagePullPolicy") != "IfNotPresent"]
-print("\n".join("  %s: %s" % (c["name"], c["image"]) for c in s.get("initContainers", []) + s["containers"]))
-sys.exit(1 if bad else 0)'; then ok "Prometheus pod template uses local e2e.local images only, IfNotPresent"
-    else bad "non-local image or pull policy in $sts"; fi
-  else bad "no StatefulSet $sts after 60s"; fi
-  "$BIN/helm" template gif-minio "$ROOT/charts/gif-minio" -n "$APP_NAMESPACE" \
-    --show-only templates/servicemonitor.yaml --show-only templates/prometheusrule.yaml | k -n "$APP_NAMESPACE" apply -f - >/dev/null
-  prom_config() { k -n monitoring get secret $sts -o jsonpath='{.data.prometheus\.yaml\.gz}' | base64 -d | gunzip; }
-  if poll 30 bash -c "$(declare -f k prom_config); KUBECTL=$KUBECTL sts=$sts; prom_config | grep -q 'job_name: serviceMonitor/$APP_NAMESPACE/$REPLICA_SERVICE/'"; then
-    ok "gif-minio ServiceMonitors of namespace $APP_NAMESPACE are in the Prometheus config: $(prom_config | grep -c 'job_name: serviceMonitor/') jobs"
-  else bad "the gif-minio ServiceMonitors did not reach the Prometheus config"; fi
-  if poll 30 bash -c "$KUBECTL -n monitoring get configmap $sts-rulefiles-0 -o jsonpath='{.data}' | grep -q GifMinio"; then
-    ok "gif-minio PrometheusRule is in the rule ConfigMap"
-  else bad "the gif-minio PrometheusRule did not reach the rule ConfigMap"; fi
-  # What the Prometheus pod would load: the generated config and rules, checked by the same
-  # Prometheus release's promtool (in-pod paths such as the SA token do not exist here, so
-  # --syntax-only).
-  prom_config > "$dir/prometheus.yaml" 2>/dev/null
-  k -n monitoring get configmap $sts-rulefiles-0 -o json | python3 -c '
-import json, os, sys
-for name, text in json.load(sys.stdin)["data"].items():
-    open(os.path.join(sys.argv[1], name), "w").write(text)' "$(mkdir -p "$dir/rules" && echo "$dir/rules")"
-  if "$BIN/promtool" check config --syntax-only "$dir/prometheus.yaml" >"$dir/promtool.log" 2>&1 &&
-     "$BIN/promtool" check rules "$dir"/rules/*.yaml >>"$dir/promtool.log" 2>&1; then
-    ok "promtool accepts the generated Prometheus config and rule files"
-  else bad "promtool rejects the generated config or rules ($dir/promtool.log)"; fi
-  grep 'level=error' "$dir/prometheus-operator.log" | head -5 >&2 && bad "prometheus-operator logged errors ($dir/prometheus-operator.log)"
+  local args=()
 
   # spin-operator
   mapfile -t args < <(deploy_args spin-operator)
@@ -479,29 +373,6 @@ for name, text in json.load(sys.stdin)["data"].items():
   else bad "spin-operator created no Deployment for the SpinApp in 60s"; fi
   grep -iE '"?level"?[:=]"?error|forbidden' "$dir/spin-operator.log" | head -5 >&2 && bad "spin-operator logged errors ($dir/spin-operator.log)"
 
-  # prometheus-adapter (pflag: last value wins). No Prometheus here: discovery answers, empty.
-  mapfile -t args < <(deploy_args prometheus-adapter)
-  k -n monitoring get configmap prometheus-adapter-config -o jsonpath='{.data.config\.yaml}' > "$dir/adapter-config.yaml"
-  local pa; pa=$(sa_kubeconfig monitoring prometheus-adapter); port=$(free_port)
-  "$BIN/adapter" "${args[@]}" --config="$dir/adapter-config.yaml" --prometheus-url=http://127.0.0.1:1 \
-    --lister-kubeconfig="$pa" --authentication-kubeconfig="$pa" --authorization-kubeconfig="$pa" \
-    --bind-address=127.0.0.1 --secure-port="$port" --cert-dir="$dir/adapter-certs" >"$dir/adapter.log" 2>&1 &
-  SMOKE_PIDS+=($!)
-  local token; token=$(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]["token"])' "$KUBECONFIG")
-  if poll 60 curl -fsk -H "Authorization: Bearer $token" "https://127.0.0.1:$port/apis/custom.metrics.k8s.io/v1beta1"; then
-    ok "prometheus-adapter (as its ServiceAccount: delegated authn/authz, lister) serves custom.metrics.k8s.io/v1beta1"
-  else bad "prometheus-adapter does not serve custom.metrics.k8s.io ($dir/adapter.log)"; fi
-  if [ "$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/apis/custom.metrics.k8s.io/v1beta1")" = 403 ]; then
-    ok "prometheus-adapter refuses anonymous requests (403)"
-  else bad "prometheus-adapter answers anonymous requests"; fi
-
-  local g allowed
-  for g in custom.metrics.k8s.io external.metrics.k8s.io; do
-    allowed=$(printf '{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"system:serviceaccount:kube-system:horizontal-pod-autoscaler","groups":["system:serviceaccounts"],"resourceAttributes":{"group":"%s","resource":"pods","verb":"list","namespace":"%s"}}}' "$g" "$APP_NAMESPACE" |
-      k create -f - -o jsonpath='{.status.allowed}')
-    if [ "$allowed" = true ]; then ok "HPA controller (kube-system/horizontal-pod-autoscaler) may read $g"
-    else bad "HPA controller may not read $g"; fi
-  done
   [ $fails = 0 ] || die "local-smoke: $fails check(s) failed (logs in ${dir#"$ROOT"/})"
   say "local-smoke passed"
 }
@@ -517,8 +388,6 @@ cmd_load() {
 cmd=${1:-}; [ $# -gt 0 ] && shift
 while [ $# -gt 0 ]; do
   case $1 in
-    --namespace) APP_NAMESPACE=${2:?}; shift 2 ;;
-    --replica-service) REPLICA_SERVICE=${2:?}; shift 2 ;;
     --runtime-class) RUNTIME_CLASS=${2:?}; shift 2 ;;
     --runtime-handler) RUNTIME_HANDLER=${2:?}; shift 2 ;;
     --timeout) TIMEOUT=${2:?}; shift 2 ;;
@@ -527,6 +396,7 @@ while [ $# -gt 0 ]; do
 done
 case $cmd in
   images) cmd_images ;;
+  refs) REFS_ONLY=1 cmd_images ;;
   load) cmd_load ;;
   deploy) cmd_deploy ;;
   check) cmd_check ;;

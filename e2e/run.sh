@@ -7,10 +7,11 @@
 #                 modules
 #   2/6 images    the project's images (MinIO, seeder, app) and the platform's, as local tarballs
 #   3/6 cluster   e2e/cluster.sh up (its own network namespaces), images imported, storage
-#   4/6 platform  e2e/platform.sh deploy: what Terraform installs from remote charts in a real
-#                 cluster (prometheus-operator + Prometheus, prometheus-adapter with the project's
-#                 rules, spin-operator and its RuntimeClass), here from the pinned modules
-#   5/6 apply     the project's own `terraform apply` (terraform/, install_platform = false)
+#   4/6 platform  e2e/platform.sh deploy: the stand-ins for what the e2e cannot install from the
+#                 upstream charts (spin-operator without cert-manager, the RuntimeClass)
+#   5/6 apply     the project's own `terraform apply` (terraform/, install_platform = true): the
+#                 real kube-prometheus-stack and prometheus-adapter charts from
+#                 ../shared/upstream-charts (platform_charts_dir), then the project's charts
 #   6/6 checks    the four files of e2e/tests/, in file order: test_app_metrics.py (per-pod OTLP
 #                 series, the app HPA, the dashboard), test_edge_cache.py, test_nodes.py
 #                 (NetworkPolicies, spread, a drain under load), test_stack.py (seeder, private
@@ -98,10 +99,12 @@ rm -rf "$PV_DIR"
 for i in 0 1; do mkdir -p "$PV_DIR/pv-$i" && chown 65532:65532 "$PV_DIR/pv-$i"; done
 sed -e "s#@PV_DIR@#$PV_DIR#g" -e "s#@NODE@#$E2E_NODE_NAME#g" e2e/manifests/storage.yaml | "$E2E_KUBECTL" apply -f -
 
-say "4/6 platform (prometheus-operator, Prometheus, prometheus-adapter, spin-operator)"
+say "4/6 platform stand-ins (spin-operator, RuntimeClass)"
 e2e/platform.sh deploy
 
-say "5/6 terraform apply (the project's own configuration; install_platform = false)"
+say "5/6 terraform apply (the project's own configuration; install_platform = true, upstream charts from a directory)"
+CHARTS_DIR=$ROOT/../shared/upstream-charts
+[ -d "$CHARTS_DIR" ] || die "$CHARTS_DIR is absent: the upstream charts Terraform installs (see e2e/platform/README.md)"
 rm -rf "$TF_WORK" && mkdir -p "$TF_WORK"
 cp -r terraform "$TF_WORK/terraform"
 rm -rf "$TF_WORK/terraform/.terraform" "$TF_WORK/terraform/.terraform.lock.hcl" "$TF_WORK/terraform/"*.tfstate*
@@ -133,11 +136,22 @@ prometheus_from="[$prometheus_from]"
 # destroy included, needs it again (an ephemeral variable), so the checks inherit it.
 TF_VAR_minio_root_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(30))')
 export TF_VAR_minio_root_password
+# The platform: Terraform's own install_platform = true path, the charts from a directory (as on an
+# air-gapped cluster), without cert-manager (no chart here; only spin-operator's webhooks need it),
+# spin-operator and runtime-class-manager (stand-ins above: spin-operator's chart needs
+# cert-manager, runtime-class-manager's node installer restarts the host's containerd), and the
+# e2e's overrides in e2e/platform/values/ (images not built here).
+overrides=$(python3 -c 'import json, os, sys
+d = sys.argv[1]
+print(json.dumps({f[:-5]: open(os.path.join(d, f)).read() for f in sorted(os.listdir(d)) if f.endswith(".yaml")}))' e2e/platform/values)
 cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
 {
   "kubeconfig_path": "$KUBECONFIG",
   "kube_context": "$CONTEXT",
-  "install_platform": false,
+  "install_platform": true,
+  "platform_charts_dir": "$CHARTS_DIR",
+  "platform_components": {"cert_manager": false, "spin_operator": false, "runtime_class_manager": false},
+  "platform_values_overrides": $overrides,
   "minio_root_password_revision": 1,
   "replica_hpa": {"min_replicas": 2, "max_replicas": 3, "target_average_value": "5", "scale_down_window_seconds": 30},
   "app_hpa": {"min_replicas": 1, "max_replicas": 4, "target_average_value": "5", "scale_down_window_seconds": 30},

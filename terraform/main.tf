@@ -30,7 +30,31 @@ locals {
     for k, w in { scaleDown = var.app_hpa.scale_down_window_seconds } : k => { stabilizationWindowSeconds = w } if w != null
   }
 
-  spin_operator_crds_url = "https://github.com/spinframework/spin-operator/releases/download/v${var.spin_operator_version}/spin-operator.crds.yaml"
+  # Where the platform charts come from: their upstream repositories (default), one internal
+  # repository serving them all under their upstream names, or a directory of packaged charts.
+  platform_charts_dir = var.platform_charts_dir == "" ? "" : abspath(pathexpand(var.platform_charts_dir))
+  platform_upstream = {
+    cert_manager          = { repository = "https://charts.jetstack.io", chart = "cert-manager", version = var.cert_manager_chart_version }
+    kube_prometheus_stack = { repository = "https://prometheus-community.github.io/helm-charts", chart = "kube-prometheus-stack", version = var.kube_prometheus_stack_chart_version }
+    prometheus_adapter    = { repository = "https://prometheus-community.github.io/helm-charts", chart = "prometheus-adapter", version = var.prometheus_adapter_chart_version }
+    runtime_class_manager = { repository = "oci://ghcr.io/spinframework/charts", chart = "runtime-class-manager", version = var.runtime_class_manager_chart_version }
+    spin_operator         = { repository = "oci://ghcr.io/spinframework/charts", chart = "spin-operator", version = var.spin_operator_version }
+  }
+  platform_chart = { for k, c in local.platform_upstream : k => (
+    # helm package / helm pull name an archive <chart>-<version>.tgz; a local chart has no repository.
+    local.platform_charts_dir != "" ? { repository = null, chart = "${local.platform_charts_dir}/${c.chart}-${c.version}.tgz" } :
+    var.platform_chart_repository != "" ? { repository = var.platform_chart_repository, chart = c.chart } :
+    { repository = c.repository, chart = c.chart }
+  ) }
+  # Whether each platform release is installed: install_platform, then its platform_components entry.
+  platform = { for k, on in var.platform_components : k => var.install_platform && on }
+  # platform_values_overrides: one more values document after Terraform's own, so it wins.
+  platform_values = { for k in keys(local.platform_upstream) : k => compact([lookup(var.platform_values_overrides, k, "")]) }
+
+  # The spin-operator CRDs: the release asset (or its mirror, spin_operator_crds_url), or
+  # spin-operator.crds.yaml in platform_charts_dir; either way checked against the pinned sha256.
+  spin_operator_crds_file = local.platform_charts_dir != "" && var.spin_operator_crds_url == "" ? "${local.platform_charts_dir}/spin-operator.crds.yaml" : ""
+  spin_operator_crds_url  = var.spin_operator_crds_url != "" ? var.spin_operator_crds_url : "https://github.com/spinframework/spin-operator/releases/download/v${var.spin_operator_version}/spin-operator.crds.yaml"
 
   common_labels = {
     "app.kubernetes.io/part-of"    = "gif-gateway"
@@ -50,7 +74,7 @@ resource "kubernetes_namespace_v1" "app" {
 }
 
 resource "kubernetes_namespace_v1" "monitoring" {
-  count = var.install_platform ? 1 : 0
+  count = local.platform.kube_prometheus_stack || local.platform.prometheus_adapter ? 1 : 0
 
   metadata {
     name   = var.monitoring_namespace
@@ -63,20 +87,20 @@ resource "kubernetes_namespace_v1" "monitoring" {
 ################################################################################
 
 resource "helm_release" "cert_manager" {
-  count = var.install_platform ? 1 : 0
+  count = local.platform.cert_manager ? 1 : 0
 
   name             = "cert-manager"
   namespace        = "cert-manager"
   create_namespace = true
-  repository       = "https://charts.jetstack.io"
-  chart            = "cert-manager"
+  repository       = local.platform_chart.cert_manager.repository
+  chart            = local.platform_chart.cert_manager.chart
   version          = var.cert_manager_chart_version
   wait             = true
   timeout          = var.helm_timeout_seconds
 
-  values = [yamlencode({
+  values = concat([yamlencode({
     crds = { enabled = true }
-  })]
+  })], local.platform_values.cert_manager)
 }
 
 ################################################################################
@@ -84,38 +108,38 @@ resource "helm_release" "cert_manager" {
 ################################################################################
 
 resource "helm_release" "kube_prometheus_stack" {
-  count = var.install_platform ? 1 : 0
+  count = local.platform.kube_prometheus_stack ? 1 : 0
 
   name       = "kube-prometheus-stack"
   namespace  = kubernetes_namespace_v1.monitoring[0].metadata[0].name
-  repository = "https://prometheus-community.github.io/helm-charts"
-  chart      = "kube-prometheus-stack"
+  repository = local.platform_chart.kube_prometheus_stack.repository
+  chart      = local.platform_chart.kube_prometheus_stack.chart
   version    = var.kube_prometheus_stack_chart_version
   wait       = true
   timeout    = var.helm_timeout_seconds
 
-  values = [templatefile("${path.module}/values/kube-prometheus-stack.yaml.tftpl", {
+  values = concat([templatefile("${path.module}/values/kube-prometheus-stack.yaml.tftpl", {
     install_grafana = var.install_grafana
-  })]
+  })], local.platform_values.kube_prometheus_stack)
 }
 
 resource "helm_release" "prometheus_adapter" {
-  count = var.install_platform ? 1 : 0
+  count = local.platform.prometheus_adapter ? 1 : 0
 
   name       = "prometheus-adapter"
   namespace  = kubernetes_namespace_v1.monitoring[0].metadata[0].name
-  repository = "https://prometheus-community.github.io/helm-charts"
-  chart      = "prometheus-adapter"
+  repository = local.platform_chart.prometheus_adapter.repository
+  chart      = local.platform_chart.prometheus_adapter.chart
   version    = var.prometheus_adapter_chart_version
   wait       = true
   timeout    = var.helm_timeout_seconds
 
-  values = [templatefile("${path.module}/values/prometheus-adapter.yaml.tftpl", {
+  values = concat([templatefile("${path.module}/values/prometheus-adapter.yaml.tftpl", {
     prometheus_url  = "http://${local.prometheus_service}.${var.monitoring_namespace}.svc"
     prometheus_port = 9090
     namespace       = var.namespace
     replica_service = local.minio_replica_service
-  })]
+  })], local.platform_values.prometheus_adapter)
 
   depends_on = [helm_release.kube_prometheus_stack]
 }
@@ -125,7 +149,7 @@ resource "helm_release" "prometheus_adapter" {
 ################################################################################
 
 data "http" "spin_operator_crds" {
-  count = var.install_platform ? 1 : 0
+  count = local.platform.spin_operator && local.spin_operator_crds_file == "" ? 1 : 0
 
   url = local.spin_operator_crds_url
 
@@ -142,39 +166,65 @@ data "http" "spin_operator_crds" {
   }
 }
 
+locals {
+  spin_operator_crds = !local.platform.spin_operator ? "" : (
+    local.spin_operator_crds_file != "" ? file(local.spin_operator_crds_file) : data.http.spin_operator_crds[0].response_body
+  )
+}
+
+# The same checksum for a copy in platform_charts_dir (no data source to carry a postcondition).
+resource "terraform_data" "spin_operator_crds_file" {
+  count = local.spin_operator_crds_file != "" && local.platform.spin_operator ? 1 : 0
+
+  input = sha256(local.spin_operator_crds)
+
+  lifecycle {
+    precondition {
+      condition     = sha256(local.spin_operator_crds) == var.spin_operator_crds_sha256[var.spin_operator_version]
+      error_message = "${local.spin_operator_crds_file} has sha256 ${sha256(local.spin_operator_crds)}, not the pinned ${var.spin_operator_crds_sha256[var.spin_operator_version]} (spin_operator_crds_sha256): refusing to apply these CRDs."
+    }
+  }
+}
+
 resource "kubernetes_manifest" "spin_operator_crds" {
-  for_each = var.install_platform ? {
-    for m in provider::kubernetes::manifest_decode_multi(data.http.spin_operator_crds[0].response_body) :
+  for_each = local.platform.spin_operator ? {
+    for m in provider::kubernetes::manifest_decode_multi(local.spin_operator_crds) :
     m.metadata.name => m if m.kind == "CustomResourceDefinition"
   } : {}
 
   manifest = each.value
+
+  depends_on = [terraform_data.spin_operator_crds_file]
 }
 
 resource "helm_release" "runtime_class_manager" {
-  count = var.install_platform ? 1 : 0
+  count = local.platform.runtime_class_manager ? 1 : 0
 
   name             = "runtime-class-manager"
   namespace        = "runtime-class-manager"
   create_namespace = true
-  repository       = "oci://ghcr.io/spinframework/charts"
-  chart            = "runtime-class-manager"
+  repository       = local.platform_chart.runtime_class_manager.repository
+  chart            = local.platform_chart.runtime_class_manager.chart
   version          = var.runtime_class_manager_chart_version
   wait             = true
   timeout          = var.helm_timeout_seconds
+
+  values = local.platform_values.runtime_class_manager
 }
 
 resource "helm_release" "spin_operator" {
-  count = var.install_platform ? 1 : 0
+  count = local.platform.spin_operator ? 1 : 0
 
   name             = "spin-operator"
   namespace        = "spin-operator"
   create_namespace = true
-  repository       = "oci://ghcr.io/spinframework/charts"
-  chart            = "spin-operator"
+  repository       = local.platform_chart.spin_operator.repository
+  chart            = local.platform_chart.spin_operator.chart
   version          = var.spin_operator_version
   wait             = true
   timeout          = var.helm_timeout_seconds
+
+  values = local.platform_values.spin_operator
 
   depends_on = [helm_release.cert_manager, kubernetes_manifest.spin_operator_crds]
 }
@@ -263,7 +313,8 @@ resource "helm_release" "gif_gateway" {
     spinkube = {
       shim = {
         # The Shim CRD belongs to runtime-class-manager, which only the platform install brings.
-        create  = var.install_platform
+        create  = local.platform.runtime_class_manager
+        baseUrl = var.containerd_shim_spin_base_url
         version = var.containerd_shim_spin_version
         # The chart uses only the entry of `version`; Terraform's pins replace the chart's for it.
         sha256 = { (var.containerd_shim_spin_version) = var.containerd_shim_spin_sha256[var.containerd_shim_spin_version] }
@@ -452,7 +503,7 @@ resource "kubernetes_network_policy_v1" "prometheus" {
         }
       }
       dynamic "from" {
-        for_each = var.install_platform && var.install_grafana ? [1] : []
+        for_each = local.platform.kube_prometheus_stack && var.install_grafana ? [1] : []
         content {
           pod_selector {
             match_labels = { "app.kubernetes.io/name" = "grafana" }

@@ -55,9 +55,86 @@ variable "monitoring_namespace" {
 ################################################################################
 
 variable "install_platform" {
-  description = "Install the upstream platform from its remote charts: cert-manager, kube-prometheus-stack, prometheus-adapter, SpinKube's CRDs, runtime-class-manager and spin-operator (with the Shim that installs containerd-shim-spin). Set false on a cluster that already runs them; the monitoring namespace, a Prometheus Service named kube-prometheus-stack-prometheus, the RuntimeClass and the adapter rules of values/prometheus-adapter.yaml.tftpl must then exist (the offline end-to-end test in e2e/ provides them)."
+  description = "Install the upstream platform: cert-manager, kube-prometheus-stack, prometheus-adapter, SpinKube's CRDs, runtime-class-manager and spin-operator (with the Shim that installs containerd-shim-spin), from their remote charts or, for air-gapped clusters, platform_charts_dir or platform_chart_repository; platform_components leaves single ones out. Set false on a cluster that already runs them; the monitoring namespace, a Prometheus Service named kube-prometheus-stack-prometheus, the RuntimeClass and the adapter rules of values/prometheus-adapter.yaml.tftpl must then exist."
   type        = bool
   default     = true
+}
+
+variable "platform_components" {
+  description = "With install_platform: which platform releases Terraform installs (each true by default). A component turned off must be provided another way, or its dependants fail: spin_operator (its CRDs and chart) needs cert-manager for its webhook certificates; runtime_class_manager off also leaves out the gif-gateway chart's Shim, so the RuntimeClass and containerd-shim-spin must already be on the nodes; the adapter and the charts' ServiceMonitors and PrometheusRules need kube-prometheus-stack's Prometheus and CRDs."
+  type = object({
+    cert_manager          = optional(bool, true)
+    kube_prometheus_stack = optional(bool, true)
+    prometheus_adapter    = optional(bool, true)
+    runtime_class_manager = optional(bool, true)
+    spin_operator         = optional(bool, true)
+  })
+  default = {}
+}
+
+variable "platform_charts_dir" {
+  description = "Air-gapped clusters: a directory of packaged platform charts, <chart>-<version>.tgz as `helm pull` or `helm package` writes them (cert-manager-v1.18.2.tgz, kube-prometheus-stack-77.6.2.tgz, prometheus-adapter-5.1.0.tgz, runtime-class-manager-0.2.0.tgz, spin-operator-0.6.1.tgz at the default versions), plus spin-operator.crds.yaml (the spin-operator release asset; still checked against spin_operator_crds_sha256) unless spin_operator_crds_url is set. Every installed platform release is read from there instead of its repository. Empty (default): the upstream repositories, or platform_chart_repository."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.platform_charts_dir == "" || length(trimspace(var.platform_charts_dir)) == length(var.platform_charts_dir)
+    error_message = "platform_charts_dir must be a directory path without leading or trailing blanks (empty: the remote repositories)."
+  }
+
+  validation {
+    condition     = var.platform_charts_dir == "" || var.platform_chart_repository == ""
+    error_message = "Set platform_charts_dir or platform_chart_repository, not both."
+  }
+}
+
+variable "platform_chart_repository" {
+  description = "An internal chart repository (https://... Helm repository or oci://... registry path) that serves every platform chart under its upstream name and version (cert-manager, kube-prometheus-stack, prometheus-adapter, runtime-class-manager, spin-operator), used instead of their upstream repositories. Empty (default): the upstream repositories."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.platform_chart_repository == "" || can(regex("^(https?|oci)://[^\\s]+[^/\\s]$", var.platform_chart_repository))
+    error_message = "platform_chart_repository must be empty or an http(s):// or oci:// URL without a trailing slash."
+  }
+}
+
+variable "platform_values_overrides" {
+  description = "More Helm values for platform releases, by release (cert_manager, kube_prometheus_stack, prometheus_adapter, runtime_class_manager, spin_operator): one YAML document each, applied after Terraform's own values, so its keys win (e.g. image registries of a mirror, `{ kube_prometheus_stack = \"alertmanager:\\n  enabled: false\\n\" }`). Keys the project relies on (the Prometheus Service, its OTLP receiver, the adapter's rules) are better left alone: `make k8s-check` asserts them only for Terraform's own values."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.platform_values_overrides), ["cert_manager", "kube_prometheus_stack", "prometheus_adapter", "runtime_class_manager", "spin_operator"])) == 0
+    error_message = "platform_values_overrides: keys must be platform releases: cert_manager, kube_prometheus_stack, prometheus_adapter, runtime_class_manager, spin_operator."
+  }
+
+  validation {
+    condition     = alltrue([for v in values(var.platform_values_overrides) : can(keys(yamldecode(v)))])
+    error_message = "platform_values_overrides: each value must be a YAML mapping of Helm values (a document such as \"key:\\n  sub: value\\n\")."
+  }
+}
+
+variable "spin_operator_crds_url" {
+  description = "Where to download spin-operator's CRD release asset (spin-operator.crds.yaml), e.g. an internal mirror; its sha256 must still match spin_operator_crds_sha256. Empty (default): the GitHub release of spin_operator_version, or the copy in platform_charts_dir when that is set."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.spin_operator_crds_url == "" || can(regex("^https?://[^\\s]+$", var.spin_operator_crds_url))
+    error_message = "spin_operator_crds_url must be empty or an http(s):// URL."
+  }
+}
+
+variable "containerd_shim_spin_base_url" {
+  description = "Where runtime-class-manager downloads containerd-shim-spin onto the nodes: <base>/<containerd_shim_spin_version>/containerd-shim-spin-v2-linux-<arch>.tar.gz (a mirror keeps that layout; containerd_shim_spin_sha256 still applies). The gif-gateway chart's spinkube.shim.baseUrl."
+  type        = string
+  default     = "https://github.com/spinframework/containerd-shim-spin/releases/download"
+
+  validation {
+    condition     = can(regex("^https?://[^\\s]+[^/\\s]$", var.containerd_shim_spin_base_url))
+    error_message = "containerd_shim_spin_base_url must be an http(s):// URL without a trailing slash."
+  }
 }
 
 ################################################################################

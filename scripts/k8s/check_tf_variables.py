@@ -10,8 +10,12 @@ blocks = re.findall(r'variable "([^"]+)" \{(.*?)\n\}', src, re.S)
 assert len(blocks) >= 10, blocks
 for name, body in blocks:
     assert "description" in body, f"{name}: no description"
-    # A bool is fully checked by its type; everything else needs a validation block.
-    assert "validation" in body or re.search(r"type\s*=\s*bool", body), f"{name}: no validation"
+    # A bool (or an object of bools only) is fully checked by its type; everything else needs a
+    # validation block.
+    bools = re.search(r"type\s*=\s*bool", body) or re.fullmatch(
+        r"object\(\{(\s*\w+\s*=\s*(optional\(bool(,\s*(true|false))?\)|bool))+\s*\}\)",
+        (re.search(r"type\s*=\s*(object\(\{.*?\}\))", body, re.S) or [None, ""])[1])
+    assert "validation" in body or bools, f"{name}: no validation"
     assert "type" in body, f"{name}: no type"
 assert 'sensitive   = true' in src, "minio_root_password must be sensitive"
 pw = dict(blocks)["minio_root_password"]

@@ -167,6 +167,20 @@ def check_validations(args):
          "gateway_default_cache_control must be a Cache-Control value"),
         ("a spin-operator version without a CRD checksum", {"spin_operator_version": "0.0.1"}, None,
          "no checksum (64 lowercase hex digits) for spin_operator_version 0.0.1"),
+        ("both platform_charts_dir and platform_chart_repository",
+         {"platform_charts_dir": "/srv/charts", "platform_chart_repository": "oci://registry.example/charts"}, None,
+         "Set platform_charts_dir or platform_chart_repository, not both"),
+        ("a platform chart repository that is no URL", {"platform_chart_repository": "registry.example/charts"}, None,
+         "platform_chart_repository must be empty or an http(s):// or oci:// URL"),
+        ("values overrides for a release that does not exist", {"platform_values_overrides": {"grafana": "a: 1\n"}},
+         None, "keys must be platform releases"),
+        ("values overrides that are no YAML mapping",
+         {"platform_values_overrides": {"kube_prometheus_stack": "- a\n- b\n"}}, None,
+         "each value must be a YAML mapping of Helm values"),
+        ("a spin-operator CRD URL that is no URL", {"spin_operator_crds_url": "/tmp/crds.yaml"}, None,
+         "spin_operator_crds_url must be empty or an http(s):// URL"),
+        ("a shim base URL with a trailing slash", {"containerd_shim_spin_base_url": "https://mirror.example/shim/"},
+         None, "containerd_shim_spin_base_url must be an http(s):// URL without a trailing slash"),
     ]
     base = json.loads((c.dir / "check.auto.tfvars.json").read_text())
     for what, extra, password, expect in cases:
@@ -204,9 +218,8 @@ def check_crd_download(args):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     try:
         c = Copy(args, "crd-download")
-        (c.dir / "zz_check_override.tf").write_text(
-            f'locals {{\n  spin_operator_crds_url = "http://127.0.0.1:{srv.server_port}/spin-operator.crds.yaml"\n}}\n')
-        c.tfvars({**json.loads((c.dir / "check.auto.tfvars.json").read_text()), "install_platform": True})
+        c.tfvars({**json.loads((c.dir / "check.auto.tfvars.json").read_text()), "install_platform": True,
+                  "spin_operator_crds_url": f"http://127.0.0.1:{srv.server_port}/spin-operator.crds.yaml"})
         plan = functools.partial(
             c.run, "plan", "-input=false", "-refresh=false", "-target=data.http.spin_operator_crds"
         )
@@ -229,6 +242,29 @@ def check_crd_download(args):
         srv.shutdown()
 
 
+def check_crd_file(args):
+    """platform_charts_dir: the CRDs come from spin-operator.crds.yaml there, under the same pin."""
+    d = pathlib.Path(args.work) / "charts-dir"
+    d.mkdir(parents=True, exist_ok=True)
+    asset = b"".join((pathlib.Path(args.crd_dir) / f).read_bytes() for f in sorted(os.listdir(args.crd_dir)))
+    c = Copy(args, "crd-file")
+    c.tfvars({**json.loads((c.dir / "check.auto.tfvars.json").read_text()), "install_platform": True,
+              "platform_charts_dir": str(d)})
+    plan = functools.partial(c.run, "plan", "-input=false", "-refresh=false",
+                             "-target=terraform_data.spin_operator_crds_file")
+    for body, want_ok, what in [
+        (asset, True, "spin-operator.crds.yaml in platform_charts_dir passes the pinned sha256"),
+        (asset + b"# changed\n", False, "a changed spin-operator.crds.yaml in platform_charts_dir is refused"),
+    ]:
+        (d / "spin-operator.crds.yaml").write_bytes(body)
+        p = plan()
+        out = re.sub(r"\s+", " ", p.stdout + p.stderr).replace("│ ", "")
+        if want_ok == (p.returncode == 0) and (want_ok or "not the pinned" in out):
+            ok(what)
+        else:
+            ko(what, p.stdout + p.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("work", "terraform", "tfrc", "kubeconfig", "kubectl", "crd-dir"):
@@ -238,6 +274,7 @@ def main():
     check_leak_detected(args)
     check_validations(args)
     check_crd_download(args)
+    check_crd_file(args)
     sys.exit(1 if FAILED else 0)
 
 

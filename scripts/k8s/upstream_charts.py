@@ -41,7 +41,12 @@ def releases(args):
     for key, r in sorted(json.load(open(args.releases))["releases"].items()):
         if not r["count"]:
             continue
-        if r["repository"] is None:
+        r["upstream"] = r["repository"] is not None or r["chart"].endswith(".tgz")
+        if r["chart"].endswith(".tgz"):
+            # platform_charts_dir: Terraform names the packaged chart itself (<chart>-<version>.tgz).
+            r["path"] = r["chart"]
+            r["chart"] = os.path.basename(r["chart"])[: -len(f"-{r['version']}.tgz")]
+        elif r["repository"] is None:
             r["path"] = os.path.join(args.charts, os.path.basename(r["chart"]))
         else:
             r["path"] = os.path.join(args.upstream, f"{r['chart']}-{r['version']}.tgz")
@@ -216,7 +221,7 @@ def check(args):
     # Every key Terraform passes an upstream chart exists in its defaults: helm ignores unknown
     # keys of a chart without a values schema, so a misspelt one would silently do nothing.
     for k, r in rel.items():
-        if r["repository"] is None:
+        if not r["upstream"]:
             continue  # the project's charts: their values.schema.json refuses unknown keys
         bad = unknown_keys(values[k], chart_defaults(r["path"]))
         result(not bad, f"every key helm_release.{k} passes is in {r['chart']} {r['version']}'s values.yaml",

@@ -420,38 +420,13 @@ else
   # every assertion again, every key of the overrides in the chart's values, and every image left
   # one that `e2e/platform.sh images` builds. cert-manager is left out (platform_components):
   # no packaged copy of it here.
-  python3 - "$UPSTREAM" e2e/platform/values > "$WORK/tf/zz_charts_dir.auto.tfvars.json" <<'PY2'
-import json, os, sys
-d = sys.argv[2]
-print(json.dumps({"platform_charts_dir": sys.argv[1], "platform_components": {"cert_manager": False},
-                  "platform_values_overrides": {f[:-5]: open(os.path.join(d, f)).read()
-                                                for f in sorted(os.listdir(d)) if f.endswith(".yaml")}}))
-PY2
+  python3 scripts/k8s/check_charts_dir_tfvars.py "$UPSTREAM" e2e/platform/values > "$WORK/tf/zz_charts_dir.auto.tfvars.json"
   charts_dir_pass() {
     local out rc=0
     out=$(upstream_pass "$WORK/tf" "$ROOT/charts" "$WORK/upstream-dir" 2>&1) || rc=$?
     sed -E 's/^(ok|FAIL|skip): /\1: [platform_charts_dir, e2e values] /' <<<"$out"
     e2e/platform.sh refs > "$WORK/upstream-dir/chart-refs.txt" || rc=1
-    python3 - "$WORK/upstream-dir" "$UPSTREAM" <<'PY2' || rc=1
-import json, os, re, sys
-out, upstream = sys.argv[1:3]
-rel = json.load(open(os.path.join(out, "releases.json")))["releases"]
-for k, r in sorted(rel.items()):
-    if r["count"] and r["repository"] is None and not r["chart"].startswith("./"):
-        ok = os.path.dirname(r["chart"]) == os.path.abspath(upstream) and os.path.isfile(r["chart"])
-        print(("ok: " if ok else "FAIL: ") + f"[platform_charts_dir] helm_release.{k} installs {r['chart']}, a file there")
-built = set(open(os.path.join(out, "chart-refs.txt")).read().split())
-for k in ("kube_prometheus_stack", "prometheus_adapter", "spin_operator"):
-    text = open(os.path.join(out, f"{k}.yaml")).read()
-    # Pod images, the Prometheus CR's image and the operator's config-reloader flag.
-    refs = set(re.findall(r'^\s*(?:- )?image: "?([^"\s]+)"?\s*$', text, re.M))
-    refs |= set(re.findall(r"--prometheus-config-reloader=(\S+)", text))
-    missing = sorted(refs - built)
-    print(("ok: " if refs and not missing else "FAIL: ")
-          + f"[e2e values] helm_release.{k}: every image is built by e2e/platform.sh images ({len(refs)})")
-    for m in missing:
-        print(f"    {m}: not built (build it, or override it in e2e/platform/values/{k}.yaml)")
-PY2
+    python3 scripts/k8s/check_charts_dir_images.py "$WORK/upstream-dir" "$UPSTREAM" || rc=1
     return $rc
   }
   results charts_dir_pass

@@ -189,23 +189,7 @@ crd_files() { local d; crd_dirs | while read -r d; do find "$d" -maxdepth 1 -nam
 
 # The stand-ins' manifests (CRDs excepted), placeholders filled.
 cmd_render() {
-  RUNTIME_CLASS=$RUNTIME_CLASS RUNTIME_HANDLER=$RUNTIME_HANDLER python3 - "$PLAT" <<'EOF'
-import os, sys
-
-plat = sys.argv[1]
-subst = {"@RUNTIME_CLASS@": os.environ["RUNTIME_CLASS"], "@RUNTIME_HANDLER@": os.environ["RUNTIME_HANDLER"]}
-out = []
-for name in ("spin-operator.yaml", "runtimeclass.yaml"):
-    text = open(os.path.join(plat, name)).read()
-    for k, v in subst.items():
-        text = text.replace(k, v)
-    out.append(text)
-rendered = "\n---\n".join(t.strip("\n") + "\n" for t in out)
-left = [l for l in rendered.splitlines() if not l.lstrip().startswith("#") and "@" in l and "@sha256" not in l]
-if left:
-    sys.exit("unfilled placeholders: %s" % left)
-sys.stdout.write(rendered)
-EOF
+  RUNTIME_CLASS=$RUNTIME_CLASS RUNTIME_HANDLER=$RUNTIME_HANDLER python3 "$E2E/platform_tool.py" render "$PLAT"
 }
 
 # ---- cluster operations -------------------------------------------------------------------
@@ -299,12 +283,7 @@ cmd_dry_run() {
   "$E2E/apiserver.sh" install-crds "${dirs[@]}"
   # Namespaced objects need their namespace to exist (NamespaceLifecycle admission): dry-run the
   # Namespaces, create them for real, then dry-run everything else.
-  python3 - "$rendered" "$WORK/namespaces.yaml" "$WORK/namespaced.yaml" <<'PY'
-import sys, yaml
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
-yaml.safe_dump_all([d for d in docs if d["kind"] == "Namespace"], open(sys.argv[2], "w"))
-yaml.safe_dump_all([d for d in docs if d["kind"] != "Namespace"], open(sys.argv[3], "w"))
-PY
+  python3 "$E2E/platform_tool.py" split "$rendered" "$WORK/namespaces.yaml" "$WORK/namespaced.yaml"
   k create --dry-run=server --validate=strict -f "$WORK/namespaces.yaml" | sed 's/^/  /'
   k create --validate=strict -f "$WORK/namespaces.yaml" >/dev/null
   k create --dry-run=server --validate=strict -f "$WORK/namespaced.yaml" | sed 's/^/  /'
@@ -339,22 +318,13 @@ cmd_local_smoke() {
   bad() { say "FAIL: $*"; fails=$((fails + 1)); }
   sa_kubeconfig() { # NS SA -> path of a kubeconfig with that ServiceAccount's token
     local out=$dir/$2.kubeconfig
-    python3 - "$KUBECONFIG" "$(k -n "$1" create token "$2" --duration=1h)" "$out" <<'PY'
-import sys, yaml
-c = yaml.safe_load(open(sys.argv[1])); c["users"][0]["user"] = {"token": sys.argv[2]}
-open(sys.argv[3], "w").write(yaml.safe_dump(c))
-PY
+    python3 "$E2E/platform_tool.py" sa-kubeconfig "$KUBECONFIG" "$(k -n "$1" create token "$2" --duration=1h)" "$out"
     echo "$out"
   }
   deploy_args() { # DEPLOYMENT -> its container args, one per line
-    python3 - "$rendered" "$1" <<'PY'
-import sys, yaml
-for d in yaml.safe_load_all(open(sys.argv[1])):
-    if d and d["kind"] == "Deployment" and d["metadata"]["name"] == sys.argv[2]:
-        print("\n".join(d["spec"]["template"]["spec"]["containers"][0]["args"]))
-PY
+    python3 "$E2E/platform_tool.py" deploy-args "$rendered" "$1"
   }
-  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+  free_port() { python3 "$E2E/platform_tool.py" free-port; }
   poll() { local n=$1; shift; for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 1; done; return 1; }
   local args=()
 

@@ -324,7 +324,7 @@ cmd_local_smoke() {
   deploy_args() { # DEPLOYMENT -> its container args, one per line
     python3 "$E2E/platform_tool.py" deploy-args "$rendered" "$1"
   }
-  free_port() { python3 "$E2E/platform_tool.py" free-port; }
+  free_port() { python3 "$E2E/free_ports.py" 1; }
   poll() { local n=$1; shift; for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 1; done; return 1; }
   local args=()
 

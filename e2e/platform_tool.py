@@ -6,10 +6,8 @@
                               object needs its Namespace first: NamespaceLifecycle admission)
   sa-kubeconfig KUBECONFIG TOKEN OUT   a copy of KUBECONFIG that authenticates with TOKEN
   deploy-args RENDERED NAME   the first container's args of Deployment NAME, one per line
-  free-port                   a free loopback port
 """
 import os
-import socket
 import sys
 
 STAND_INS = ("spin-operator.yaml", "runtimeclass.yaml")
@@ -57,14 +55,7 @@ def deploy_args(rendered, name):
             print("\n".join(d["spec"]["template"]["spec"]["containers"][0]["args"]))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        print(s.getsockname()[1])
-
-
-COMMANDS = {"render": render, "split": split, "sa-kubeconfig": sa_kubeconfig, "deploy-args": deploy_args,
-            "free-port": free_port}
+COMMANDS = {"render": render, "split": split, "sa-kubeconfig": sa_kubeconfig, "deploy-args": deploy_args}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

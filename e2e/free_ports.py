@@ -1,4 +1,5 @@
-"""N distinct free loopback ports (bound together so they differ, then released), for e2e/apiserver.sh and e2e/platform.sh: N."""
+"""N distinct free loopback ports (bound together so they differ, then released), for
+e2e/apiserver.sh and e2e/platform.sh: N."""
 import socket
 import sys
 

@@ -71,7 +71,7 @@ if kc=$("$API" start); then ok "start: /readyz ok after $((SECONDS - t))s, kubec
 eval "$("$API" env)"
 mode=$(stat -c %a "$KUBECONFIG")
 assert "kubeconfig is mode 0600 (is $mode)" test "$mode" = 600
-server=$("$KUBECTL" version -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["serverVersion"]["gitVersion"])') || server="(kubectl version failed)"
+server=$("$KUBECTL" version -o json | python3 "$ROOT/scripts/lib/field.py" json - serverVersion.gitVersion) || server="(kubectl version failed)"
 assert "kubectl version: server $server (want $K8S_VERSION)" test "$server" = "$K8S_VERSION"
 pass "status reports both processes and /readyz" "$API" status
 

@@ -141,17 +141,11 @@ export TF_VAR_minio_root_password
 # spin-operator and runtime-class-manager (stand-ins above: spin-operator's chart needs
 # cert-manager, runtime-class-manager's node installer restarts the host's containerd), and the
 # e2e's overrides in e2e/platform/values/ (images not built here).
-overrides=$(python3 -c 'import json, os, sys
-d = sys.argv[1]
-print(json.dumps({f[:-5]: open(os.path.join(d, f)).read() for f in sorted(os.listdir(d)) if f.endswith(".yaml")}))' e2e/platform/values)
 cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
 {
   "kubeconfig_path": "$KUBECONFIG",
   "kube_context": "$CONTEXT",
   "install_platform": true,
-  "platform_charts_dir": "$CHARTS_DIR",
-  "platform_components": {"cert_manager": false, "spin_operator": false, "runtime_class_manager": false},
-  "platform_values_overrides": $overrides,
   "minio_root_password_revision": 1,
   "replica_hpa": {"min_replicas": 2, "max_replicas": 3, "target_average_value": "5", "scale_down_window_seconds": 30},
   "app_hpa": {"min_replicas": 1, "max_replicas": 4, "target_average_value": "5", "scale_down_window_seconds": 30},
@@ -162,6 +156,8 @@ cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
 }
 EOF
 mv "$TF_WORK/e2e.auto.tfvars.json" "$TF_WORK/terraform/"
+python3 scripts/k8s/platform_tfvars.py "$CHARTS_DIR" e2e/platform/values cert_manager spin_operator runtime_class_manager \
+  > "$TF_WORK/terraform/platform.auto.tfvars.json"
 "$TF" -chdir="$TF_WORK/terraform" init -input=false -no-color
 "$TF" -chdir="$TF_WORK/terraform" apply -input=false -auto-approve -no-color
 

@@ -286,7 +286,7 @@ print_env() {
 # its go.mod points at ./staging with the published v0.<minor>.<patch>. Then tidy fills go.sum
 # and the indirect requirements (which MVS resolves to upstream's own versions).
 bump_kube() {
-  local gomod staging; gomod=$(gomod_json "k8s.io/kubernetes@$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+  local gomod staging; gomod=$(gomod_json "k8s.io/kubernetes@$K8S_VERSION" | python3 "$ROOT/scripts/lib/field.py" json - GoMod)
   staging=$(grep -oE '^[[:space:]]+k8s\.io/[a-z0-9-]+ => \./staging' "$gomod" | awk '{print $1}')
   [ -n "$staging" ] || die "no staging replaces found in $gomod"
   # shellcheck disable=SC2086 # one argument per staging module

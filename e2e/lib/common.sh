@@ -128,5 +128,5 @@ render() {
 # Needs GO and TOOLS. moddir: the module's source in the module cache (downloaded if missing).
 # modtime: its publication time (.info), used as build date so that rebuilds of a pin are identical.
 gomod_json() { (cd "$TOOLS" && GOFLAGS=-mod=mod "$GO" mod download -json "$1"); }
-moddir() { gomod_json "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error")))'; }
-modtime() { gomod_json "$1" | python3 -c 'import json,sys; print(json.load(open(json.load(sys.stdin)["Info"])).get("Time") or "")'; }
+moddir() { gomod_json "$1" | python3 "$ROOT/scripts/lib/field.py" json - Dir; }
+modtime() { python3 "$ROOT/scripts/lib/field.py" json "$(gomod_json "$1" | python3 "$ROOT/scripts/lib/field.py" json - Info)" Time; }

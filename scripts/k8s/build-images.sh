@@ -115,7 +115,7 @@ for platform in $PLATFORMS; do
   if want app; then
     [ -f spin.toml ] || { echo "spin.toml is missing" >&2; exit 1; }
     # The shim loads /spin.toml and resolves the component's `source` relative to it.
-    src=$(python3 -c 'import tomllib,sys; m=tomllib.load(open("spin.toml","rb")); print(next(iter(m["component"].values()))["source"])')
+    src=$(python3 scripts/lib/field.py toml spin.toml 'component.*.source')
     case $src in /*|*..*) echo "component source $src must be a relative path" >&2; exit 1 ;; esac
     if [ ! -f "$src" ]; then
       say "building the component ($src)"

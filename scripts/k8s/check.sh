@@ -180,8 +180,10 @@ notes() { # chart, helm args...
   rm -rf "$WORK/notes/$name" && mkdir -p "$WORK/notes" && cp -r "$chart" "$WORK/notes/$name"
   printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: |\n{{ include "%s/templates/NOTES.txt" . | indent 4 }}\n' \
     "$name" > "$WORK/notes/$name/templates/zz-notes.yaml"
-  "$HELM" template "$name" "$WORK/notes/$name" -n gif --show-only templates/zz-notes.yaml "$@" 2>&1 \
-    | python3 -c $'import sys, yaml\nt = sys.stdin.read()\ntry:\n    print(yaml.safe_load(t)["data"]["notes"])\nexcept Exception:\n    print(t)  # helm\'s error'
+  local out rc=0
+  out=$("$HELM" template "$name" "$WORK/notes/$name" -n gif --show-only templates/zz-notes.yaml "$@" 2>&1) || rc=$?
+  python3 scripts/lib/field.py yaml - data.notes <<<"$out" 2>/dev/null || printf '%s\n' "$out" # helm's error
+  return $rc
 }
 notes_ok() { # description, notes text, then +substring (must appear) / -substring (must not)
   local what=$1 text=$2; shift 2
@@ -304,7 +306,7 @@ say "autoscaling lint (HPAs <-> prometheus-adapter rules)"
 python3 scripts/k8s/render_tftpl.py terraform/values/prometheus-adapter.yaml.tftpl \
   prometheus_url=http://kube-prometheus-stack-prometheus.monitoring.svc prometheus_port=9090 \
   namespace=gif replica_service=gif-minio-replicas > "$WORK/adapter-values.yaml"
-SCRAPE=$(python3 -c "import yaml; print(yaml.safe_load(open('charts/gif-minio/values.yaml'))['metrics']['serviceMonitor']['interval'].rstrip('s'))")
+SCRAPE=$(python3 scripts/lib/field.py yaml charts/gif-minio/values.yaml metrics.serviceMonitor.interval); SCRAPE=${SCRAPE%s}
 run "HPAs of the default render match the adapter rules (2 HPAs)" python3 scripts/k8s/lint_autoscaling.py \
   --adapter-values "$WORK/adapter-values.yaml" --scrape-interval "$SCRAPE" --min-hpas 2 "${RENDERED_DEFAULT[@]}"
 must_fail "autoscaling lint rejects the broken HPAs and rules of public takes" \
@@ -420,7 +422,7 @@ else
   # every assertion again, every key of the overrides in the chart's values, and every image left
   # one that `e2e/platform.sh images` builds. cert-manager is left out (platform_components):
   # no packaged copy of it here.
-  python3 scripts/k8s/check_charts_dir_tfvars.py "$UPSTREAM" e2e/platform/values > "$WORK/tf/zz_charts_dir.auto.tfvars.json"
+  python3 scripts/k8s/platform_tfvars.py "$UPSTREAM" e2e/platform/values cert_manager > "$WORK/tf/zz_charts_dir.auto.tfvars.json"
   charts_dir_pass() {
     local out rc=0
     out=$(upstream_pass "$WORK/tf" "$ROOT/charts" "$WORK/upstream-dir" 2>&1) || rc=$?

@@ -47,7 +47,7 @@ gowrapped() { # name version module pkg
   if stamp_ok "k8s-$name" "$ver" "$BIN/$name"; then return 0; fi
   say "building $name $ver from Go module $mod (its own go.mod/go.sum, replace directives kept)"
   local t0=$SECONDS dir=$TOOLS/src/$name-$ver src
-  src=$(cd "$TOOLS" && go mod download -json "$mod@$ver" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  src=$(cd "$TOOLS" && go mod download -json "$mod@$ver" | python3 "$ROOT/scripts/lib/field.py" json - Dir)
   rm -rf "$dir" && mkdir -p "$dir"
   sed "s#^module .*#module local/$name-build#" "$src/go.mod" > "$dir/go.mod"
   printf '\nrequire %s %s\n' "$mod" "$ver" >> "$dir/go.mod"
@@ -122,7 +122,7 @@ if has tf-providers; then
     if stamp_ok "k8s-tf-$name" "$tfver $pseudo" "$out/$file"; then continue; fi
     say "building terraform-provider-$name $tfver from $mod@$pseudo"
     t0=$SECONDS
-    src=$(cd "$TOOLS" && go mod download -json "$mod@$pseudo" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error")))')
+    src=$(cd "$TOOLS" && go mod download -json "$mod@$pseudo" | python3 "$ROOT/scripts/lib/field.py" json - Dir)
     dir=$TOOLS/src/terraform-provider-$name
     rm -rf "$dir" && mkdir -p "$TOOLS/src" && cp -r "$src" "$dir" && chmod -R u+w "$dir"
     (cd "$dir" && GOFLAGS="$GOFLAGS -mod=mod" go build -ldflags="-s -w -X main.Version=$tfver" -o "$BIN/terraform-provider-$name" .)

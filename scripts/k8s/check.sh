@@ -41,24 +41,6 @@ SKIP=" ${K8S_CHECK_SKIP:-} "
 SAY_TAG=k8s-check SAY_SECONDS0=$T_START SAY_FD=1 # phases on stdout, between their ok/FAIL lines
 . "$ROOT/scripts/lib/common.sh"
 . "$ROOT/scripts/lib/checks.sh"
-# run "description" cmd... : records ok/FAIL with the command's output on failure
-run() {
-  local what=$1; shift
-  if out=$("$@" 2>&1); then ok "$what"; else ko "$what"; printf '%s\n' "$out" | sed 's/^/        /' | tail -40; fi
-}
-# must_fail "description" "expected substring"... -- cmd... : the command must fail and print each substring
-must_fail() {
-  local what=$1; shift
-  local expects=()
-  while [ "$1" != "--" ]; do expects+=("$1"); shift; done; shift
-  local out rc=0
-  out=$("$@" 2>&1) || rc=$?
-  if [ $rc -eq 0 ]; then ko "$what (expected a failure, the command passed)"; return; fi
-  for e in "${expects[@]}"; do
-    if ! grep -qF -- "$e" <<<"$out"; then ko "$what (missing: $e)"; printf '%s\n' "$out" | sed 's/^/        /' | tail -20; return; fi
-  done
-  ok "$what (rejected as expected: ${#expects[@]} findings)"
-}
 stage() { [[ "$SKIP" != *" $1 "* ]]; }
 
 say "tools (pinned Go modules -> .tools/bin; cached after the first run)"
@@ -99,12 +81,12 @@ for chart in charts/*/; do
   chart=${chart%/}; name=$(basename "$chart")
   # Release names as Terraform uses them, so cross-chart references line up.
   ns=gif
-  run "$name: helm lint --strict (defaults)" "$HELM" lint --strict --kube-version "$KUBE_VERSION" "$chart"
-  run "$name: helm template (defaults)" sh -c "'$HELM' template '$name' '$chart' -n $ns --kube-version '$KUBE_VERSION' > '$WORK/rendered/$name-default.yaml'"
+  pass "$name: helm lint --strict (defaults)" "$HELM" lint --strict --kube-version "$KUBE_VERSION" "$chart"
+  pass "$name: helm template (defaults)" sh -c "'$HELM' template '$name' '$chart' -n $ns --kube-version '$KUBE_VERSION' > '$WORK/rendered/$name-default.yaml'"
   RENDERED_DEFAULT+=("$WORK/rendered/$name-default.yaml")
   if [ -f "$chart/ci/test-values.yaml" ]; then
-    run "$name: helm lint --strict (ci/test-values.yaml)" "$HELM" lint --strict --kube-version "$KUBE_VERSION" "$chart" -f "$chart/ci/test-values.yaml"
-    run "$name: helm template (ci/test-values.yaml)" sh -c "'$HELM' template '$name-test' '$chart' -n gif-test --kube-version '$KUBE_VERSION' -f '$chart/ci/test-values.yaml' > '$WORK/rendered/$name-test.yaml'"
+    pass "$name: helm lint --strict (ci/test-values.yaml)" "$HELM" lint --strict --kube-version "$KUBE_VERSION" "$chart" -f "$chart/ci/test-values.yaml"
+    pass "$name: helm template (ci/test-values.yaml)" sh -c "'$HELM' template '$name-test' '$chart' -n gif-test --kube-version '$KUBE_VERSION' -f '$chart/ci/test-values.yaml' > '$WORK/rendered/$name-test.yaml'"
   else
     ko "$name: ci/test-values.yaml is missing"
   fi
@@ -149,25 +131,25 @@ spinapp_vars_are() { # python expression over v (variable name -> SpinApp variab
   python3 scripts/k8s/check_spinapp_vars.py "$WORK/spinapp-vars.yaml" "$assertion"
 }
 CC_IMMUTABLE='public, max-age=31536000, immutable, no-cache="set-cookie"'
-run "gif-gateway: the SpinApp's access_log is on by default" \
+pass "gif-gateway: the SpinApp's access_log is on by default" \
   spinapp_vars_are 'v["access_log"] == {"name": "access_log", "value": "on"}'
-run "gif-gateway: accessLog.enabled=false turns the SpinApp's access_log off" \
+pass "gif-gateway: accessLog.enabled=false turns the SpinApp's access_log off" \
   spinapp_vars_are 'v["access_log"] == {"name": "access_log", "value": "off"}' --set accessLog.enabled=false
 must_fail "gif-gateway: an accessLog.enabled that is no boolean is refused" "/accessLog/enabled" "want boolean" -- \
   "$HELM" template x charts/gif-gateway --set-string accessLog.enabled=quiet
-run "gif-gateway: the SpinApp's default_cache_control is empty by default" \
+pass "gif-gateway: the SpinApp's default_cache_control is empty by default" \
   spinapp_vars_are 'v["default_cache_control"] == {"name": "default_cache_control", "value": ""}'
-run "gif-gateway: the SpinApp's default_cache_control is browserCache.defaultCacheControl as it is (commas, quotes)" \
+pass "gif-gateway: the SpinApp's default_cache_control is browserCache.defaultCacheControl as it is (commas, quotes)" \
   spinapp_vars_are "v['default_cache_control'] == {'name': 'default_cache_control', 'value': '$CC_IMMUTABLE'}" \
   --set-json "browserCache.defaultCacheControl=$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$CC_IMMUTABLE")"
-run "gif-gateway: a default Cache-Control of exactly 256 bytes is accepted" \
+pass "gif-gateway: a default Cache-Control of exactly 256 bytes is accepted" \
   spinapp_vars_are 'len(v["default_cache_control"]["value"]) == 256' \
   --set-json "browserCache.defaultCacheControl=\"max-age=$(printf '9%.0s' {1..248})\""
 must_fail "self-test: the SpinApp variable check fails when the value is not there" "AssertionError" "not v['default_cache_control']" -- \
   spinapp_vars_are "v['default_cache_control'] == {'name': 'default_cache_control', 'value': '$CC_IMMUTABLE'}"
-run "gif-gateway: without s3.credentialsSecret.sessionTokenKey the SpinApp has no s3_session_token" \
+pass "gif-gateway: without s3.credentialsSecret.sessionTokenKey the SpinApp has no s3_session_token" \
   spinapp_vars_are '"s3_session_token" not in v and "s3_access_key" in v'
-run "gif-gateway: with s3.credentialsSecret.sessionTokenKey the SpinApp's s3_session_token is that key of the credentials Secret" \
+pass "gif-gateway: with s3.credentialsSecret.sessionTokenKey the SpinApp's s3_session_token is that key of the credentials Secret" \
   spinapp_vars_are 'v["s3_session_token"] == {"name": "s3_session_token", "valueFrom": {"secretKeyRef": {"name": "sts-creds", "key": "sessionToken"}}}' \
   --set s3.credentialsSecret.name=sts-creds --set s3.credentialsSecret.sessionTokenKey=sessionToken
 must_fail "gif-gateway: a malformed shim checksum is refused" "/spinkube/shim/sha256/v0.25.1/x86_64" -- \
@@ -210,13 +192,13 @@ else ok "Chart.yaml links are not placeholders"; fi
 if grep -rniE '(password|secretKey|secret_key)\s*:\s*["'\'']?[A-Za-z0-9+/]{8,}' charts/*/values.yaml charts/*/ci/*.yaml; then
   ko "a values file contains what looks like a credential"
 else ok "no credentials in values files"; fi
-run "generated root password is random (40 chars) and not a fixed default" python3 scripts/k8s/check_root_password.py "$WORK/rendered/gif-minio-default.yaml"
+pass "generated root password is random (40 chars) and not a fixed default" python3 scripts/k8s/check_root_password.py "$WORK/rendered/gif-minio-default.yaml"
 
 # ---------------------------------------------------------------------------------------------
 say "generated docs (chart parameter tables, Terraform requirements/inputs/outputs)"
 if stage docs; then
   # Generating also validates: readme-generator refuses a value without @param and an @param without a value.
-  run "charts/*/README.md and terraform/README.md are what scripts/k8s/docs.sh generates" scripts/k8s/docs.sh --check
+  pass "charts/*/README.md and terraform/README.md are what scripts/k8s/docs.sh generates" scripts/k8s/docs.sh --check
   broken=$WORK/docs-broken
   rm -rf "$broken" && mkdir -p "$broken"
   tar --exclude=terraform/.terraform -cf - charts terraform Makefile README.md | tar -C "$broken" -xf -
@@ -228,7 +210,7 @@ if stage docs; then
     "Changed by the self-test" "Missing metadata for key: undocumentedValue" "out of date: charts/gif-minio/README.md terraform/README.md" \
     "+| \`make self-test\` | Added by the self-test |" "out of date: README.md make-targets table" -- \
     scripts/k8s/docs.sh --check "$broken"
-  run "every relative link in the Markdown files resolves" python3 scripts/docs/check-links.py
+  pass "every relative link in the Markdown files resolves" python3 scripts/docs/check-links.py
   printf '# Title\n\n[a](missing.md) [b](#no-such-heading) [c](#title)\n' > "$broken/links.md"
   must_fail "link check rejects a missing file and a missing heading" \
     "links.md: missing.md: no such file" "links.md: #no-such-heading: no such heading" -- \
@@ -238,7 +220,7 @@ else skip "generated docs (K8S_CHECK_SKIP)"; fi
 # ---------------------------------------------------------------------------------------------
 say "pins (chart and Terraform defaults vs pins.env)"
 scripts/k8s/tools.sh terraform-docs
-run "chart and Terraform defaults, and pins quoted in their prose, agree with pins.env" \
+pass "chart and Terraform defaults, and pins quoted in their prose, agree with pins.env" \
   python3 scripts/k8s/check-pins.py --terraform-docs "$BIN/terraform-docs"
 broken=$WORK/pins-broken
 rm -rf "$broken" && mkdir -p "$broken"
@@ -264,7 +246,7 @@ crd_asset_sha256_is() { # bases dir, expected sha256
   sum=$(cd "$1" && for f in *; do cat "$f"; done | sha256sum | cut -d' ' -f1)
   [ "$sum" = "$2" ] || { echo "spin-operator.crds.yaml from $1 has sha256 $sum, which differs from the pinned $2"; return 1; }
 }
-run "pins.env SPIN_OPERATOR_CRDS_SHA256 = sha256 of $SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION config/crd/bases concatenated" \
+pass "pins.env SPIN_OPERATOR_CRDS_SHA256 = sha256 of $SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION config/crd/bases concatenated" \
   crd_asset_sha256_is "$SPIN_CRDS" "$SPIN_OPERATOR_CRDS_SHA256"
 rm -rf "$WORK/crd-bases-changed" && cp -r "$SPIN_CRDS" "$WORK/crd-bases-changed" && chmod -R u+w "$WORK/crd-bases-changed"
 bases=("$WORK/crd-bases-changed"/*)
@@ -289,14 +271,14 @@ for f in "$WORK"/rendered/*.yaml; do
     ok "kubeconform $(basename "$f"): $(grep -o 'Summary.*' <<<"$out")"
   else ko "kubeconform $(basename "$f")"; printf '%s\n' "$out" | sed 's/^/        /'; fi
 done
-run "kinds covered by CRD schemas were really validated; the Shim verifies each arch's download" python3 scripts/k8s/check_crd_coverage.py "$WORK"/rendered/*.yaml
+pass "kinds covered by CRD schemas were really validated; the Shim verifies each arch's download" python3 scripts/k8s/check_crd_coverage.py "$WORK"/rendered/*.yaml
 must_fail "kubeconform rejects misspelt fields (SpinApp, ServiceMonitor, Deployment)" \
   "enableAutoScaling' not allowed" "'endpoint' not allowed" "'periodSecond' not allowed" "Invalid: 3" -- \
   "${KC[@]}" scripts/k8s/testdata/bad-manifests.yaml
 # The same manifests through the real API: server-side dry-run against kube-apiserver v1.34 built
 # from source (e2e/), with the pinned CRDs installed; the misspelt documents must be refused there too.
 if stage dryrun; then
-  run "server-side dry-run of every rendered manifest (real kube-apiserver + CRDs)" scripts/k8s/dry-run.sh "$WORK"/rendered/*.yaml
+  pass "server-side dry-run of every rendered manifest (real kube-apiserver + CRDs)" scripts/k8s/dry-run.sh "$WORK"/rendered/*.yaml
   must_fail "server-side dry-run rejects the misspelt manifests" "rejected" 'unknown field "spec.enableAutoScaling"' -- \
     scripts/k8s/dry-run.sh scripts/k8s/testdata/bad-manifests.yaml
 else skip "server-side dry-run (K8S_CHECK_SKIP)"; fi
@@ -307,7 +289,7 @@ python3 scripts/k8s/render_tftpl.py terraform/values/prometheus-adapter.yaml.tft
   prometheus_url=http://kube-prometheus-stack-prometheus.monitoring.svc prometheus_port=9090 \
   namespace=gif replica_service=gif-minio-replicas > "$WORK/adapter-values.yaml"
 SCRAPE=$(python3 scripts/lib/field.py yaml charts/gif-minio/values.yaml metrics.serviceMonitor.interval); SCRAPE=${SCRAPE%s}
-run "HPAs of the default render match the adapter rules (2 HPAs)" python3 scripts/k8s/lint_autoscaling.py \
+pass "HPAs of the default render match the adapter rules (2 HPAs)" python3 scripts/k8s/lint_autoscaling.py \
   --adapter-values "$WORK/adapter-values.yaml" --scrape-interval "$SCRAPE" --min-hpas 2 "${RENDERED_DEFAULT[@]}"
 must_fail "autoscaling lint rejects the broken HPAs and rules of public takes" \
   "scales StatefulSet minio" "must not set averageValue" "Utilization is only valid for Resource" \
@@ -320,16 +302,16 @@ say "PrometheusRules (promtool check + unit tests)"
 if stage rules; then
   scripts/k8s/tools.sh promtool
   python3 scripts/k8s/rules_from_rendered.py "$WORK/rules.yaml" "${RENDERED_DEFAULT[@]}"
-  run "promtool check rules (rendered PrometheusRules)" "$BIN/promtool" check rules "$WORK/rules.yaml"
+  pass "promtool check rules (rendered PrometheusRules)" "$BIN/promtool" check rules "$WORK/rules.yaml"
   cp scripts/k8s/testdata/rules-test.yaml "$WORK/rules-test.yaml"
-  run "promtool test rules (alerts fire on failure, stay silent when healthy)" sh -c "cd '$WORK' && '$BIN/promtool' test rules rules-test.yaml"
+  pass "promtool test rules (alerts fire on failure, stay silent when healthy)" sh -c "cd '$WORK' && '$BIN/promtool' test rules rules-test.yaml"
 else skip "PrometheusRules (K8S_CHECK_SKIP)"; fi
 
 # ---------------------------------------------------------------------------------------------
 say "terraform"
 TF=${TERRAFORM:-$(command -v terraform || command -v tofu || true)}
 if [ -z "$TF" ]; then ko "terraform (or tofu) not found"; else
-  run "$(basename "$TF") fmt -check -recursive terraform/" "$TF" fmt -check -recursive -diff terraform/
+  pass "$(basename "$TF") fmt -check -recursive terraform/" "$TF" fmt -check -recursive -diff terraform/
   # The providers are built from their pinned commits into a local mirror (no registry traffic).
   scripts/k8s/tools.sh tf-providers
   MIRROR=$TOOLS/terraform-providers
@@ -343,8 +325,8 @@ provider_installation {
 TFRC
   tf_() { env TF_CLI_CONFIG_FILE="$TOOLS/terraform-check.tfrc" "$TF" "$@"; }
   rm -rf "$WORK/tf" && cp -r terraform "$WORK/tf" && rm -rf "$WORK/tf/.terraform" "$WORK/tf/.terraform.lock.hcl"
-  run "terraform init (local provider mirror, no network)" tf_ -chdir="$WORK/tf" init -backend=false -input=false
-  run "terraform validate" tf_ -chdir="$WORK/tf" validate
+  pass "terraform init (local provider mirror, no network)" tf_ -chdir="$WORK/tf" init -backend=false -input=false
+  pass "terraform validate" tf_ -chdir="$WORK/tf" validate
   # A committed lock must carry the registry's checksums: a lock written from the local mirror
   # lists checksums of providers built from source, which no registry download matches, so
   # `terraform init` would refuse the official packages.
@@ -352,7 +334,7 @@ TFRC
     python3 scripts/k8s/check_tf_lock.py "$@"
   }
   if [ -f terraform/.terraform.lock.hcl ]; then
-    run "terraform/.terraform.lock.hcl: versions.tf's providers with registry checksums" \
+    pass "terraform/.terraform.lock.hcl: versions.tf's providers with registry checksums" \
       tf_lock_check terraform/versions.tf terraform/.terraform.lock.hcl "$WORK/tf/.terraform.lock.hcl"
   else
     skip "terraform/.terraform.lock.hcl is not committed (its checksums must come from registry.terraform.io; see terraform/README.md)"
@@ -378,7 +360,7 @@ TFRC
   cp -r "$WORK/tf" "$WORK/tf-broken" && printf 'output "broken" { value = var.does_not_exist }\n' >> "$WORK/tf-broken/outputs.tf"
   if tf_ -chdir="$WORK/tf-broken" validate -no-color >/dev/null 2>&1; then ko "terraform validate accepted a broken configuration"
   else ok "terraform validate rejects a broken configuration"; fi
-  run "terraform variables: every variable has a description, validations on inputs" python3 scripts/k8s/check_tf_variables.py terraform
+  pass "terraform variables: every variable has a description, validations on inputs" python3 scripts/k8s/check_tf_variables.py terraform
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -415,7 +397,7 @@ elif [ ! -d "$UPSTREAM" ]; then
   skip "upstream charts: ${UPSTREAM#"$ROOT"/} is absent (the charts terraform/ installs, packaged from their pinned tags), not rendered"
 elif [ -z "$TF" ]; then ko "upstream charts: terraform (or tofu) not found (it evaluates the values it passes)"
 else
-  run "${UPSTREAM#"$ROOT"/}: every file matches its SHA256SUMS" sh -c "cd '$UPSTREAM' && sha256sum --quiet -c SHA256SUMS"
+  pass "${UPSTREAM#"$ROOT"/}: every file matches its SHA256SUMS" sh -c "cd '$UPSTREAM' && sha256sum --quiet -c SHA256SUMS"
   results upstream_pass "$WORK/tf" "$ROOT/charts" "$UP"
   # The air-gapped path and the e2e's values: the same releases from a directory of packaged
   # charts (platform_charts_dir) with the e2e's platform_values_overrides (e2e/platform/values/),
@@ -445,14 +427,14 @@ else
       ok "kubeconform $(basename "$f" .yaml) (Terraform's values): $(grep -o 'Summary.*' <<<"$out")"
     else ko "kubeconform $(basename "$f" .yaml) (Terraform's values)"; printf '%s\n' "$out" | grep -v '^Summary' | sed 's/^/        /' | tail -20; fi
   done
-  run "HPAs rendered with Terraform's values match the adapter rules Terraform passes" python3 scripts/k8s/lint_autoscaling.py \
+  pass "HPAs rendered with Terraform's values match the adapter rules Terraform passes" python3 scripts/k8s/lint_autoscaling.py \
     --adapter-values "$UP/prometheus_adapter.values-0.yaml" --scrape-interval "$SCRAPE" --min-hpas 2 "$UP/gif_gateway.yaml" "$UP/gif_minio.yaml"
   # The adapter end to end below runs on render_tftpl.py's rendering of the same template.
-  run "the adapter values the autoscaling lint and adapter e2e use are Terraform's templatefile() output" \
+  pass "the adapter values the autoscaling lint and adapter e2e use are Terraform's templatefile() output" \
     cmp "$WORK/adapter-values.yaml" "$UP/prometheus_adapter.values-0.yaml"
   # Names derived from variables follow them (the chart defaults name the default namespaces).
   other_namespaces() { TF_VAR_namespace=apps TF_VAR_monitoring_namespace=metrics upstream_pass "$@"; }
-  run "the same assertions hold with var.namespace = apps and var.monitoring_namespace = metrics" \
+  pass "the same assertions hold with var.namespace = apps and var.monitoring_namespace = metrics" \
     other_namespaces "$WORK/tf" "$ROOT/charts" "$WORK/upstream-namespaces"
   # On a copy, as the docs check does: misspelt keys and a wrong value in what Terraform passes.
   broken=$WORK/upstream-broken
@@ -472,14 +454,14 @@ fi
 say "image builder (no Docker engine)"
 if stage images; then
   (cd images && CGO_ENABLED=0 go build -trimpath -o "$BIN/imgbuild" ./cmd/imgbuild)
-  run "go vet images/" sh -c "cd images && go vet ./..."
+  pass "go vet images/" sh -c "cd images && go vet ./..."
   for arch in amd64 arm64; do
     (cd images && GOOS=linux GOARCH=$arch CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$WORK/replica-sync-$arch" ./cmd/replica-sync)
     "$BIN/imgbuild" -tag "gif-gateway/smoke:$arch" -platform "linux/$arch" -out "$WORK/smoke-$arch.tar" \
       -file "$WORK/replica-sync-$arch:/usr/bin/replica-sync:0555" -dir /tmp:01777 -entrypoint /usr/bin/replica-sync -user 65532:65532 >/dev/null
-    run "image tarball linux/$arch: docker-save layout, config platform, entrypoint, non-root, binary arch" python3 scripts/k8s/check_image_tarball.py "$WORK/smoke-$arch.tar" "$arch"
+    pass "image tarball linux/$arch: docker-save layout, config platform, entrypoint, non-root, binary arch" python3 scripts/k8s/check_image_tarball.py "$WORK/smoke-$arch.tar" "$arch"
   done
-  run "image build is reproducible (same input, same digest)" sh -c \
+  pass "image build is reproducible (same input, same digest)" sh -c \
     "'$BIN/imgbuild' -tag check/repro:1 -platform linux/amd64 -out '$WORK/r1.tar' -file scripts/k8s/check.sh:/x >'$WORK/d1' && '$BIN/imgbuild' -tag check/repro:1 -platform linux/amd64 -out '$WORK/r2.tar' -file scripts/k8s/check.sh:/x >'$WORK/d2' && [ \"\$(cut -d' ' -f3 '$WORK/d1')\" = \"\$(cut -d' ' -f3 '$WORK/d2')\" ]"
 else skip "image builder (K8S_CHECK_SKIP)"; fi
 
@@ -489,7 +471,7 @@ if stage replica-sync; then
   scripts/k8s/tools.sh mc
   [ -x "$BIN/minio" ] || scripts/install-tools.sh minio
   (cd images && CGO_ENABLED=0 go build -trimpath -o "$WORK/replica-sync" ./cmd/replica-sync)
-  run "replica-sync unit tests (mc JSON error codes, random local root)" sh -c "cd images && go test ./cmd/replica-sync"
+  pass "replica-sync unit tests (mc JSON error codes, random local root)" sh -c "cd images && go test ./cmd/replica-sync"
   if python3 scripts/k8s/replica_sync_e2e.py "$WORK/replica-sync-e2e" "$WORK/replica-sync"; then
     ok "replica-sync: not Ready on a missing bucket, refused credentials or a diverged copy; Ready only after a verified full copy; read-only app user; deletes and new objects follow; no secret in argv or logs"
   else ko "replica-sync e2e (logs in ${WORK#"$ROOT"/}/replica-sync-e2e)"; fi

@@ -8,7 +8,7 @@ import subprocess
 import time
 from urllib.parse import urlsplit
 
-from .util import sha256
+from testkit.waits import sha256
 
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int, dict, bytes]:

@@ -10,12 +10,14 @@ import subprocess
 import time
 from pathlib import Path
 
+from testkit.waits import sha256
+
 from .config import BUCKET, COMPONENT, COMPOSED, FLOOR_WASM, GIF, GIF_KEY, WASM_FEATURES, WASMTIME_BIN, large_key
 from .probe import http_get, wait_first_response
 from .processes import Procs, cpu_seconds, descendants, loadavg, vm_hwm_kib
 from .stack import Stack
 from .targets import Target
-from .util import log, sha256
+from .util import log
 from .variables import GATEWAY, toml_str
 from .wrk import run_wrk
 

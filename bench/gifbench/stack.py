@@ -12,11 +12,11 @@ from pathlib import Path
 
 from testkit import minio
 from testkit.seeder import run_seeder
+from testkit.waits import free_port
 
 from .config import BUCKET, GIF, GIF_KEY
 from .probe import http_get
 from .processes import Procs
-from .util import free_port
 
 
 @dataclass

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from testkit.waits import free_port
+
 from .config import (
     BUCKET,
     COMPOSED,
@@ -29,7 +31,6 @@ from .config import (
     find_s3www,
 )
 from .processes import descendants, proc_comm
-from .util import free_port
 from .variables import GATEWAY
 
 READ_ONLY_KEY = "the gateway's key (seeder-made user, s3:GetObject on the bucket only)"

@@ -1,26 +1,14 @@
-"""Small helpers every module uses: progress lines on stderr, a free loopback port, hashes, a
-command's output as text."""
+"""Small helpers every module uses: progress lines on stderr and a command's output as text (a free
+loopback port and hashes come from testkit.waits, as in the tests)."""
 
 from __future__ import annotations
 
-import hashlib
-import socket
 import subprocess
 import sys
 
 
 def log(msg: str) -> None:
     print(f"==> {msg}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def run_text(cmd: list[str]) -> str:

@@ -1,30 +1,28 @@
 #!/usr/bin/env bash
 # The platform images of the end-to-end cluster, and the stand-ins for what the e2e cannot install
-# from the upstream charts. Terraform installs kube-prometheus-stack and prometheus-adapter itself
-# (install_platform = true, platform_charts_dir = ../shared/upstream-charts, e2e/platform/values/),
-# with images built here from pinned Go modules under the references those charts render (never
-# pulled: the nodes have no route out). What stays a stand-in (e2e/platform/*.yaml): spin-operator
-# (its chart needs cert-manager, which the e2e cannot install; webhooks off) with its CRDs from the
-# pinned module, and the RuntimeClass runtime-class-manager would create (its node installer edits
-# the host's containerd config; e2e/cluster.sh pre-installs the shim).
+# from the upstream charts. Terraform installs kube-prometheus-stack, prometheus-adapter and
+# spin-operator (its CRDs and chart) itself (install_platform = true, platform_charts_dir =
+# ../shared/upstream-charts, e2e/platform/values/), with images built here from pinned Go modules
+# under the references those charts render (never pulled: the nodes have no route out). What
+# stays a stand-in: cert-manager (none of its binaries can be built here): its real CRDs from the
+# pinned module, and e2e/selfsigned_issuer.py, a host process that issues the spin-operator chart's
+# self-signed Certificate and injects its CA into the chart's webhooks; and the RuntimeClass
+# runtime-class-manager would create (e2e/platform/runtimeclass.yaml; its node installer edits the
+# host's containerd config, so e2e/cluster.sh pre-installs the shim).
 #
 #   e2e/platform.sh images              # build binaries + image tarballs; prints the tar paths
 #   e2e/platform.sh refs                # only print the image references (nothing built)
 #   e2e/platform.sh load                # images, then e2e/cluster.sh load them
-#   e2e/platform.sh deploy [OPTIONS]    # needs KUBECONFIG: spin-operator CRDs + stand-ins, rollout
-#   e2e/platform.sh check               # status of spin-operator and the RuntimeClass
-#   e2e/platform.sh delete              # remove everything deploy created, CRDs included
+#   e2e/platform.sh deploy [OPTIONS]    # needs KUBECONFIG: cert-manager's CRDs, the issuer, the
+#                                       # RuntimeClass
+#   e2e/platform.sh check               # status of the issuer, spin-operator and the RuntimeClass
+#   e2e/platform.sh delete              # stop the issuer, remove what deploy created, CRDs included
+#   e2e/platform.sh stop                # only stop the issuer (no cluster needed: e2e/run.sh's cleanup)
 #   e2e/platform.sh render [OPTIONS]    # print the manifests deploy applies (without CRDs)
-#   e2e/platform.sh dry-run [OPTIONS]   # server-side dry-run (--validate=strict) of everything
-#                                       # against a private loopback API server (e2e/apiserver.sh)
-#   e2e/platform.sh local-smoke         # no cluster needed: spin-operator as a local process with
-#                                       # its ServiceAccount's token against a loopback API server
-#                                       # (tests the RBAC, SpinApp -> Deployment)
 # OPTIONS:
 #   --runtime-class NAME     RuntimeClass name (charts/gif-gateway spinkube.runtimeClassName)
 #   --runtime-handler NAME   its containerd handler: the runtime name e2e/cluster.sh registers
-#                            for containerd-shim-spin (runtimes.spin); default spin
-#   --timeout SECONDS        per wait in deploy (default 240)
+#                            for containerd-shim-spin; default: the chart's spinkube.shim.handler
 set -euo pipefail
 E2E=$(cd "$(dirname "$0")" && pwd -P)
 ROOT=$(dirname "$E2E")
@@ -41,19 +39,17 @@ E2E_TAG=platform SAY_T0=$(date +%s%N) # messages carry the seconds since start
 # From pins.env, so that the offline checks' schemas, the CRDs and the controllers agree. The
 # wrapper modules in e2e/platform/build/ carry the same versions (build_binaries checks).
 pins PROM_OPERATOR_MODULE PROM_OPERATOR_VERSION SPIN_OPERATOR_MODULE SPIN_OPERATOR_VERSION ADAPTER_VERSION \
-  KUBE_STATE_METRICS_MODULE KUBE_STATE_METRICS_VERSION
+  KUBE_STATE_METRICS_MODULE KUBE_STATE_METRICS_VERSION CERT_MANAGER_MODULE CERT_MANAGER_CHART_VERSION
 PROMETHEUS_VERSION=v3.5.0 # the image tag: pins.env's PROMETHEUS_VERSION v0.305.0 is its Go module version
 # -------------------------------------------------------------------------------------------
 
-APP_NAMESPACE=gif
-RUNTIME_CLASS=wasmtime-spin-v2
-RUNTIME_HANDLER=spin # e2e/cluster.sh: [...containerd.runtimes.spin] (the chart's RCM Shim would say spin-v2)
-TIMEOUT=240
+# The RuntimeClass runtime-class-manager would create from the gif-gateway chart's Shim, whose
+# handler e2e/cluster.sh also names the containerd runtime after.
+RUNTIME_CLASS=$(chart_value spinkube.runtimeClassName)
+RUNTIME_HANDLER=$(chart_value spinkube.shim.handler)
 FIELD_MANAGER=e2e-platform
 # shellcheck source=SCRIPTDIR/../scripts/lib/stamps.sh
 . "$ROOT/scripts/lib/stamps.sh"
-# shellcheck source=SCRIPTDIR/../scripts/lib/checks.sh
-. "$ROOT/scripts/lib/checks.sh" # ok: local-smoke's passes
 
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 export CGO_ENABLED=0 GOTOOLCHAIN=local
@@ -181,11 +177,11 @@ cmd_images() {
 
 # ---- manifests ----------------------------------------------------------------------------
 
-# spin-operator's CRDs (kube-prometheus-stack's chart brings the prometheus-operator ones).
-crd_dirs() {
-  echo "$(moddir "$SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION")/config/crd/bases"
+# cert-manager's CRDs as its chart renders them (crds.enabled), from the pinned module: the
+# spin-operator chart's Issuer and Certificate are then checked against their real schemas.
+cert_manager_crds() {
+  python3 "$E2E/platform_tool.py" cert-manager-crds "$(moddir "$CERT_MANAGER_MODULE@$CERT_MANAGER_CHART_VERSION")/deploy/crds"
 }
-crd_files() { local d; crd_dirs | while read -r d; do find "$d" -maxdepth 1 -name '*.yaml' | sort; done; }
 
 # The stand-ins' manifests (CRDs excepted), placeholders filled.
 cmd_render() {
@@ -203,50 +199,46 @@ need_cluster() {
 }
 k() { "$KUBECTL" "$@"; }
 
-install_crds() {
-  local args=() f names
-  while IFS= read -r f; do args+=(-f "$f"); done < <(crd_files)
-  # Server-side: the prometheuses CRD exceeds client-side apply's annotation size limit.
-  names=$(k apply --server-side --force-conflicts --field-manager=$FIELD_MANAGER "${args[@]}" -o name)
-  # shellcheck disable=SC2086
-  k wait --for=condition=Established --timeout=60s $names >/dev/null
-  say "CRDs established: $(echo "$names" | wc -w)"
-}
-
-# Printed when a wait fails: what exists, and the recent events (image, scheduling, probe errors).
-diagnose() {
-  echo "--- namespace spin-operator" >&2
-  k -n spin-operator get deploy,pods -o wide >&2 2>&1 || true
-  k -n spin-operator get events --sort-by=.lastTimestamp 2>/dev/null | tail -15 >&2 || true
-}
-fail_with() { say "FAILED: $*"; diagnose; exit 1; }
-
-rollout() { # NS KIND/NAME
-  local t0=$SECONDS
-  k -n "$1" rollout status "$2" --timeout="${TIMEOUT}s" >/dev/null 2>&1 || {
-    k -n "$1" logs "$2" --all-containers --tail=30 --pod-running-timeout=5s >&2 2>&1 || true
-    fail_with "$1/$2 not rolled out within ${TIMEOUT}s"
-  }
-  say "$1/$2 ready ($((SECONDS - t0))s)"
+ISSUER_PID=$WORK/selfsigned-issuer.pid
+ISSUER_LOG=$WORK/selfsigned-issuer.log
+issuer_running() { [ -f "$ISSUER_PID" ] && kill -0 "$(cat "$ISSUER_PID")" 2>/dev/null; }
+stop_issuer() {
+  if issuer_running; then kill "$(cat "$ISSUER_PID")" && say "selfsigned-issuer stopped (pid $(cat "$ISSUER_PID"))"; fi
+  rm -f "$ISSUER_PID"
 }
 
 cmd_deploy() {
   need_cluster
-  local rendered
+  local rendered names
   mkdir -p "$WORK"
   rendered=$WORK/manifests.yaml
   cmd_render > "$rendered"
-  install_crds
+  cert_manager_crds > "$WORK/cert-manager-crds.yaml"
+  # Server-side: the issuers CRDs exceed client-side apply's annotation size limit.
+  names=$(k apply --server-side --force-conflicts --field-manager=$FIELD_MANAGER -f "$WORK/cert-manager-crds.yaml" -o name)
+  # shellcheck disable=SC2086
+  k wait --for=condition=Established --timeout=60s $names >/dev/null
+  say "cert-manager CRDs established: $(echo "$names" | wc -w) ($CERT_MANAGER_MODULE@$CERT_MANAGER_CHART_VERSION)"
   k apply --server-side --force-conflicts --field-manager=$FIELD_MANAGER -f "$rendered" >/dev/null
   say "applied $(grep -c '^kind:' "$rendered") objects (${rendered#"$ROOT"/})"
-  rollout spin-operator deployment/spin-operator
-  say "platform stand-ins deployed"
+  # In the background for the cluster's life: spin-operator's chart, installed later by
+  # Terraform, waits for its Certificate's Secret, and its webhooks for their CA.
+  stop_issuer
+  [ -x "$TOOLS/venv/bin/python" ] || die "$TOOLS/venv is missing (make test-tools): the issuer reads the kubeconfig with PyYAML"
+  setsid "$TOOLS/venv/bin/python" "$E2E/selfsigned_issuer.py" >"$ISSUER_LOG" 2>&1 < /dev/null &
+  echo $! > "$ISSUER_PID"
+  sleep 1
+  issuer_running || { cat "$ISSUER_LOG" >&2; die "selfsigned-issuer did not start"; }
+  say "selfsigned-issuer running (pid $(cat "$ISSUER_PID"), log ${ISSUER_LOG#"$ROOT"/})"
 }
 
 cmd_check() {
   need_cluster
   local rc=0
-  echo "## workloads"
+  echo "## selfsigned-issuer (cert-manager stand-in)"
+  if issuer_running; then echo "running, pid $(cat "$ISSUER_PID")"; tail -5 "$ISSUER_LOG"; else echo "not running"; rc=1; fi
+  k get certificates.cert-manager.io -A || rc=1
+  echo "## spin-operator"
   k -n spin-operator get deploy,pods -o wide || rc=1
   echo "## RuntimeClass"
   k get runtimeclass "$RUNTIME_CLASS" || rc=1
@@ -255,96 +247,12 @@ cmd_check() {
 
 cmd_delete() {
   need_cluster
+  stop_issuer
   mkdir -p "$WORK"
   cmd_render > "$WORK/manifests.yaml"
-  k delete --ignore-not-found --timeout="${TIMEOUT}s" -f "$WORK/manifests.yaml" >/dev/null ||
-    say "some objects were not deleted within ${TIMEOUT}s (see: kubectl get ns spin-operator)"
-  local args=() f
-  while IFS= read -r f; do args+=(-f "$f"); done < <(crd_files)
-  k delete --ignore-not-found --timeout="${TIMEOUT}s" "${args[@]}" >/dev/null
-  say "platform stand-ins deleted (namespace spin-operator, cluster RBAC, RuntimeClass, CRDs)"
-}
-
-# Server-side dry-run of CRDs + all manifests against a private loopback API server: real
-# validation (--validate=strict), admission, and the CRD schemas of the pinned modules.
-cmd_dry_run() {
-  local state=${E2E_APISERVER_STATE:-$ROOT/target/e2e/platform-apiserver} rendered=$WORK/manifests.yaml
-  mkdir -p "$WORK"
-  cmd_render > "$rendered"
-  export E2E_APISERVER_STATE=$state
-  trap '"$E2E/apiserver.sh" stop >/dev/null 2>&1 || true' EXIT
-  KUBECONFIG=$("$E2E/apiserver.sh" start)
-  export KUBECONFIG KUBECACHEDIR=$state/kube-cache
-  local args=() f
-  while IFS= read -r f; do args+=(-f "$f"); done < <(crd_files)
-  # The CRDs themselves: dry-run first (strict), then for real so the CRs below can be checked.
-  k apply --server-side --dry-run=server --validate=strict --field-manager=$FIELD_MANAGER "${args[@]}" >/dev/null
-  local dirs=(); while IFS= read -r f; do dirs+=("$f"); done < <(crd_dirs)
-  "$E2E/apiserver.sh" install-crds "${dirs[@]}"
-  # Namespaced objects need their namespace to exist (NamespaceLifecycle admission): dry-run the
-  # Namespaces, create them for real, then dry-run everything else.
-  python3 "$E2E/platform_tool.py" split "$rendered" "$WORK/namespaces.yaml" "$WORK/namespaced.yaml"
-  k create --dry-run=server --validate=strict -f "$WORK/namespaces.yaml" | sed 's/^/  /'
-  k create --validate=strict -f "$WORK/namespaces.yaml" >/dev/null
-  k create --dry-run=server --validate=strict -f "$WORK/namespaced.yaml" | sed 's/^/  /'
-  k apply --server-side --dry-run=server --validate=strict --field-manager=$FIELD_MANAGER -f "$rendered" >/dev/null
-  say "dry-run OK: $(grep -c '^kind:' "$rendered") objects + $(( ${#args[@]} / 2 )) CRDs, create and server-side apply, --validate=strict"
-}
-
-# Without a cluster: the three controllers as local processes against a private loopback API
-# server, each with the token of its own ServiceAccount and the args of its Deployment, so the
-# RBAC above is what is tested (not the admin). Checks that the operator builds the Prometheus
-# StatefulSet with the local images and picks up the charts' ServiceMonitors/PrometheusRule from
-# another namespace, that spin-operator turns the gif-gateway SpinApp into a Deployment with the
-# RuntimeClass, that the adapter serves custom.metrics.k8s.io with delegated auth, and that the
-# HPA controller's identity may read the metrics APIs.
-cmd_local_smoke() {
-  local state=$ROOT/target/e2e/platform-smoke-apiserver dir=$WORK/smoke rendered fails=0
-  SMOKE_PIDS=() # global: the EXIT trap runs after this function's locals are gone
-  rendered=$dir/manifests.yaml
-  rm -rf "$dir"; mkdir -p "$dir"; chmod 700 "$dir"
-  cmd_render > "$rendered"
-  "$ROOT/scripts/k8s/tools.sh" helm >&2
-  export E2E_APISERVER_STATE=$state
-  # shellcheck disable=SC2317 # called from the trap
-  cleanup() { local p; for p in "${SMOKE_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; "$E2E/apiserver.sh" stop >/dev/null 2>&1 || true; }
-  trap cleanup EXIT
-  KUBECONFIG=$("$E2E/apiserver.sh" start)
-  export KUBECONFIG KUBECACHEDIR=$state/kube-cache
-  local dirs=() f; while IFS= read -r f; do dirs+=("$f"); done < <(crd_dirs)
-  "$E2E/apiserver.sh" install-crds "${dirs[@]}"
-  k apply --server-side --field-manager=$FIELD_MANAGER -f "$rendered" >/dev/null
-  k create namespace "$APP_NAMESPACE" >/dev/null
-  bad() { say "FAIL: $*"; fails=$((fails + 1)); }
-  sa_kubeconfig() { # NS SA -> path of a kubeconfig with that ServiceAccount's token
-    local out=$dir/$2.kubeconfig
-    python3 "$E2E/platform_tool.py" sa-kubeconfig "$KUBECONFIG" "$(k -n "$1" create token "$2" --duration=1h)" "$out"
-    echo "$out"
-  }
-  deploy_args() { # DEPLOYMENT -> its container args, one per line
-    python3 "$E2E/platform_tool.py" deploy-args "$rendered" "$1"
-  }
-  free_port() { python3 "$E2E/free_ports.py" 1; }
-  poll() { local n=$1; shift; for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 1; done; return 1; }
-  local args=()
-
-  # spin-operator
-  mapfile -t args < <(deploy_args spin-operator)
-  KUBECONFIG=$(sa_kubeconfig spin-operator spin-operator) "$BIN/spin-operator" "${args[@]}" \
-    --health-probe-bind-address="127.0.0.1:$(free_port)" >"$dir/spin-operator.log" 2>&1 &
-  SMOKE_PIDS+=($!)
-  "$BIN/helm" template gif-gateway "$ROOT/charts/gif-gateway" -n "$APP_NAMESPACE" --set fullnameOverride=gif-gateway \
-    --set "spinkube.runtimeClassName=$RUNTIME_CLASS" --show-only templates/spinkube.yaml --show-only templates/spinapp.yaml |
-    k -n "$APP_NAMESPACE" apply -f - >/dev/null
-  if poll 60 k -n "$APP_NAMESPACE" get deployment gif-gateway; then
-    local rc; rc=$(k -n "$APP_NAMESPACE" get deployment gif-gateway -o jsonpath='{.spec.template.spec.runtimeClassName}')
-    if [ "$rc" = "$RUNTIME_CLASS" ]; then ok "spin-operator (as its ServiceAccount) created Deployment gif-gateway with runtimeClassName $rc"
-    else bad "Deployment gif-gateway has runtimeClassName '$rc', want $RUNTIME_CLASS"; fi
-  else bad "spin-operator created no Deployment for the SpinApp in 60s"; fi
-  grep -iE '"?level"?[:=]"?error|forbidden' "$dir/spin-operator.log" | head -5 >&2 && bad "spin-operator logged errors ($dir/spin-operator.log)"
-
-  [ $fails = 0 ] || die "local-smoke: $fails check(s) failed (logs in ${dir#"$ROOT"/})"
-  say "local-smoke passed"
+  k delete --ignore-not-found -f "$WORK/manifests.yaml" >/dev/null
+  cert_manager_crds | k delete --ignore-not-found -f - >/dev/null
+  say "platform stand-ins deleted (the issuer, the RuntimeClass, cert-manager's CRDs)"
 }
 
 cmd_load() {
@@ -360,7 +268,6 @@ while [ $# -gt 0 ]; do
   case $1 in
     --runtime-class) RUNTIME_CLASS=${2:?}; shift 2 ;;
     --runtime-handler) RUNTIME_HANDLER=${2:?}; shift 2 ;;
-    --timeout) TIMEOUT=${2:?}; shift 2 ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -371,8 +278,7 @@ case $cmd in
   deploy) cmd_deploy ;;
   check) cmd_check ;;
   delete) cmd_delete ;;
+  stop) stop_issuer ;;
   render) cmd_render ;;
-  dry-run) cmd_dry_run ;;
-  local-smoke) cmd_local_smoke ;;
   *) usage ;;
 esac

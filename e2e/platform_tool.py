@@ -1,16 +1,18 @@
-"""The small programs e2e/platform.sh runs (standard library + PyYAML, the system's python3):
+"""The small programs e2e/platform.sh runs (standard library only, the system's python3):
 
-  render PLAT_DIR             the stand-ins' manifests with RUNTIME_CLASS / RUNTIME_HANDLER (from the
-                              environment) filled in; fails on any placeholder left
-  split RENDERED NS_OUT REST  the Namespaces and everything else, into two files (a namespaced
-                              object needs its Namespace first: NamespaceLifecycle admission)
-  sa-kubeconfig KUBECONFIG TOKEN OUT   a copy of KUBECONFIG that authenticates with TOKEN
-  deploy-args RENDERED NAME   the first container's args of Deployment NAME, one per line
+  render PLAT_DIR       the RuntimeClass stand-in with RUNTIME_CLASS / RUNTIME_HANDLER (from the
+                        environment) filled in; fails on any placeholder left
+  cert-manager-crds DIR cert-manager's CRDs from its module's deploy/crds (DIR), as its chart
+                        renders them with crds.enabled: the files are the chart's templates, whose
+                        only template parts are the `app`, `app.kubernetes.io/name` and
+                        `app.kubernetes.io/instance` labels and comments; fails on any other
 """
 import os
+import re
 import sys
 
-STAND_INS = ("spin-operator.yaml", "runtimeclass.yaml")
+STAND_INS = ("runtimeclass.yaml",)
+PART_OF = "app.kubernetes.io/part-of: e2e-platform"
 
 
 def render(plat):
@@ -29,33 +31,35 @@ def render(plat):
     sys.stdout.write(rendered)
 
 
-def split(rendered, namespaces_out, rest_out):
-    import yaml
-
-    docs = [d for d in yaml.safe_load_all(open(rendered)) if d]
-    yaml.safe_dump_all([d for d in docs if d["kind"] == "Namespace"], open(namespaces_out, "w"))
-    yaml.safe_dump_all([d for d in docs if d["kind"] != "Namespace"], open(rest_out, "w"))
+# The label values the chart's templates give them for release "cert-manager" (Terraform's name).
+LABEL = re.compile(r"^(\s+)(app|app\.kubernetes\.io/name|app\.kubernetes\.io/instance): "
+                   r"'\{\{ (template \"cert-manager\.name\" \.|\.Release\.Name) \}\}'$")
 
 
-def sa_kubeconfig(kubeconfig, token, out):
-    import yaml
+def cert_manager_crds(crd_dir):
+    files = sorted(f for f in os.listdir(crd_dir) if f.startswith("crd-") and f.endswith(".yaml"))
+    if not files:
+        sys.exit(f"no crd-*.yaml in {crd_dir}")
+    docs = []
+    for name in files:
+        lines = []
+        for line in open(os.path.join(crd_dir, name)).read().splitlines():
+            m = LABEL.match(line)
+            if m:
+                lines.append(f"{m.group(1)}{m.group(2)}: cert-manager")
+                if m.group(2) == "app":  # the e2e's own label, so that delete finds them
+                    lines.append(f"{m.group(1)}{PART_OF}")
+            elif "{{" in line and line.lstrip().startswith("#"):
+                continue  # a template directive in a comment: crds.enabled, crds.keep, labels
+            elif "{{" in line:
+                sys.exit(f"{name}: a template part this renderer does not know: {line.strip()}")
+            else:
+                lines.append(line)
+        docs.append("\n".join(lines).strip("\n") + "\n")
+    sys.stdout.write("---\n".join(docs))
 
-    c = yaml.safe_load(open(kubeconfig))
-    c["users"][0]["user"] = {"token": token}
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds a token
-    with os.fdopen(fd, "w") as f:
-        f.write(yaml.safe_dump(c))
 
-
-def deploy_args(rendered, name):
-    import yaml
-
-    for d in yaml.safe_load_all(open(rendered)):
-        if d and d["kind"] == "Deployment" and d["metadata"]["name"] == name:
-            print("\n".join(d["spec"]["template"]["spec"]["containers"][0]["args"]))
-
-
-COMMANDS = {"render": render, "split": split, "sa-kubeconfig": sa_kubeconfig, "deploy-args": deploy_args}
+COMMANDS = {"render": render, "cert-manager-crds": cert_manager_crds}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -8,10 +8,11 @@
 #   2/6 images    the project's images (MinIO, seeder, app) and the platform's, as local tarballs
 #   3/6 cluster   e2e/cluster.sh up (its own network namespaces), images imported, storage
 #   4/6 platform  e2e/platform.sh deploy: the stand-ins for what the e2e cannot install from the
-#                 upstream charts (spin-operator without cert-manager, the RuntimeClass)
+#                 upstream charts (cert-manager: its CRDs and a self-signed issuer; the RuntimeClass)
 #   5/6 apply     the project's own `terraform apply` (terraform/, install_platform = true): the
-#                 real kube-prometheus-stack and prometheus-adapter charts from
-#                 ../shared/upstream-charts (platform_charts_dir), then the project's charts
+#                 real kube-prometheus-stack, prometheus-adapter and spin-operator charts (and
+#                 spin-operator's CRDs) from ../shared/upstream-charts (platform_charts_dir), then
+#                 the project's charts
 #   6/6 checks    the four files of e2e/tests/, in file order: test_app_metrics.py (per-pod OTLP
 #                 series, the app HPA, the dashboard), test_edge_cache.py, test_nodes.py
 #                 (NetworkPolicies, spread, a drain under load), test_stack.py (seeder, private
@@ -51,6 +52,7 @@ SAMPLER=$!
 cleanup() {
   local rc=$?
   kill "$SAMPLER" 2>/dev/null || true
+  e2e/platform.sh stop || true
   if [ -f "$STATE/results.json" ]; then
     printf '==> [e2e] measured: %s\n' "$(tr -d '\n ' < "$STATE/results.json")" >&2
   fi
@@ -99,7 +101,7 @@ rm -rf "$PV_DIR"
 for i in 0 1; do mkdir -p "$PV_DIR/pv-$i" && chown 65532:65532 "$PV_DIR/pv-$i"; done
 sed -e "s#@PV_DIR@#$PV_DIR#g" -e "s#@NODE@#$E2E_NODE_NAME#g" e2e/manifests/storage.yaml | "$E2E_KUBECTL" apply -f -
 
-say "4/6 platform stand-ins (spin-operator, RuntimeClass)"
+say "4/6 platform stand-ins (cert-manager's CRDs and a self-signed issuer, the RuntimeClass)"
 e2e/platform.sh deploy
 
 say "5/6 terraform apply (the project's own configuration; install_platform = true, upstream charts from a directory)"
@@ -137,10 +139,9 @@ prometheus_from="[$prometheus_from]"
 TF_VAR_minio_root_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(30))')
 export TF_VAR_minio_root_password
 # The platform: Terraform's own install_platform = true path, the charts from a directory (as on an
-# air-gapped cluster), without cert-manager (no chart here; only spin-operator's webhooks need it),
-# spin-operator and runtime-class-manager (stand-ins above: spin-operator's chart needs
-# cert-manager, runtime-class-manager's node installer restarts the host's containerd), and the
-# e2e's overrides in e2e/platform/values/ (images not built here).
+# air-gapped cluster), without cert-manager and runtime-class-manager (stand-ins above: none of
+# cert-manager's binaries can be built here; runtime-class-manager's node installer restarts the
+# host's containerd), and the e2e's overrides in e2e/platform/values/ (images not built here).
 cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
 {
   "kubeconfig_path": "$KUBECONFIG",
@@ -156,7 +157,7 @@ cat > "$TF_WORK/e2e.auto.tfvars.json" <<EOF
 }
 EOF
 mv "$TF_WORK/e2e.auto.tfvars.json" "$TF_WORK/terraform/"
-python3 scripts/k8s/platform_tfvars.py "$CHARTS_DIR" e2e/platform/values cert_manager spin_operator runtime_class_manager \
+python3 scripts/k8s/platform_tfvars.py "$CHARTS_DIR" e2e/platform/values cert_manager runtime_class_manager \
   > "$TF_WORK/terraform/platform.auto.tfvars.json"
 "$TF" -chdir="$TF_WORK/terraform" init -input=false -no-color
 "$TF" -chdir="$TF_WORK/terraform" apply -input=false -auto-approve -no-color

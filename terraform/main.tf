@@ -187,10 +187,12 @@ resource "terraform_data" "spin_operator_crds_file" {
 }
 
 resource "kubernetes_manifest" "spin_operator_crds" {
-  for_each = local.platform.spin_operator ? {
+  # No `spin_operator ? {...} : {}`: Terraform cannot unify that object type with {} and fails the
+  # plan. Without spin-operator local.spin_operator_crds is "", which decodes to no documents.
+  for_each = {
     for m in provider::kubernetes::manifest_decode_multi(local.spin_operator_crds) :
     m.metadata.name => m if m.kind == "CustomResourceDefinition"
-  } : {}
+  }
 
   manifest = each.value
 
@@ -287,8 +289,50 @@ resource "helm_release" "gif_minio" {
 }
 
 ################################################################################
-# 5. The gateway as a SpinApp (+ executor, shim, LoadBalancer Service, HPA, alerts)
+# 5. The gateway: its SpinKube runtime (executor, Shim), then the SpinApp (+ LoadBalancer
+#    Service, HPA, alerts)
 ################################################################################
+
+locals {
+  gateway_shim = {
+    # The Shim CRD belongs to runtime-class-manager, which only the platform install brings.
+    create  = local.platform.runtime_class_manager
+    baseUrl = var.containerd_shim_spin_base_url
+    version = var.containerd_shim_spin_version
+    # The chart uses only the entry of `version`; Terraform's pins replace the chart's for it.
+    sha256 = { (var.containerd_shim_spin_version) = var.containerd_shim_spin_sha256[var.containerd_shim_spin_version] }
+    # Helm merges this into the chart's default selector (spin: "true"); null deletes that
+    # key, so that every Linux node gets the shim instead of only labelled ones. (The chart's
+    # schema admits the null: `helm upgrade --reuse-values` validates it before the merge.)
+    nodeSelector = { "kubernetes.io/os" = "linux", spin = null }
+  }
+  # The chart's default names the monitoring namespace's default; with another
+  # var.monitoring_namespace the app would push its metrics nowhere and its HPA would see none.
+  # The executor passes it to the app's pods; the app's NetworkPolicy lets them reach it.
+  gateway_telemetry = {
+    otlpMetricsEndpoint = "http://${local.prometheus_service}.${var.monitoring_namespace}.svc:9090/api/v1/otlp/v1/metrics"
+  }
+}
+
+# The executor and the Shim, in a release of their own before the app's: spin-operator's
+# validating webhook admits a SpinApp only once its executor exists, and Helm creates kinds it does
+# not know in alphabetical order (SpinApp before SpinAppExecutor). Destroyed after the app's, while
+# spin-operator still runs: its finalizer holds an executor until no SpinApp uses it.
+resource "helm_release" "gif_gateway_runtime" {
+  name      = "${local.gateway_release}-runtime"
+  namespace = kubernetes_namespace_v1.app.metadata[0].name
+  chart     = "${path.module}/../charts/gif-gateway"
+  wait      = true
+  timeout   = var.helm_timeout_seconds
+
+  values = [yamlencode({
+    fullnameOverride = local.gateway_release
+    spinkube         = { runtimeOnly = true, shim = local.gateway_shim }
+    telemetry        = local.gateway_telemetry
+  })]
+
+  depends_on = [helm_release.spin_operator, helm_release.runtime_class_manager]
+}
 
 resource "helm_release" "gif_gateway" {
   name      = local.gateway_release
@@ -310,25 +354,9 @@ resource "helm_release" "gif_gateway" {
       targetAverageValue = var.app_hpa.target_average_value
       behavior           = local.app_hpa_behavior
     }
-    spinkube = {
-      shim = {
-        # The Shim CRD belongs to runtime-class-manager, which only the platform install brings.
-        create  = local.platform.runtime_class_manager
-        baseUrl = var.containerd_shim_spin_base_url
-        version = var.containerd_shim_spin_version
-        # The chart uses only the entry of `version`; Terraform's pins replace the chart's for it.
-        sha256 = { (var.containerd_shim_spin_version) = var.containerd_shim_spin_sha256[var.containerd_shim_spin_version] }
-        # Helm merges this into the chart's default selector (spin: "true"); null deletes that
-        # key, so that every Linux node gets the shim instead of only labelled ones. (The chart's
-        # schema admits the null: `helm upgrade --reuse-values` validates it before the merge.)
-        nodeSelector = { "kubernetes.io/os" = "linux", spin = null }
-      }
-    }
-    # The chart's default names the monitoring namespace's default; with another
-    # var.monitoring_namespace the app would push its metrics nowhere and its HPA would see none.
-    telemetry = {
-      otlpMetricsEndpoint = "http://${local.prometheus_service}.${var.monitoring_namespace}.svc:9090/api/v1/otlp/v1/metrics"
-    }
+    # Both in the runtime release above (gif_gateway_runtime).
+    spinkube  = { createExecutor = false, shim = { create = false } }
+    telemetry = local.gateway_telemetry
     prometheusRule = {
       replicaJob = local.minio_replica_service
     }
@@ -350,8 +378,7 @@ resource "helm_release" "gif_gateway" {
   })]
 
   depends_on = [
-    helm_release.spin_operator,
-    helm_release.runtime_class_manager,
+    helm_release.gif_gateway_runtime,
     helm_release.prometheus_adapter,
     helm_release.gif_minio,
   ]

@@ -105,6 +105,10 @@ wait_until() {
   done
 }
 
+# chart_value PATH: a default of charts/gif-gateway/values.yaml (the Shim's RuntimeClass and handler,
+# which the e2e's containerd and RuntimeClass stand in for).
+chart_value() { python3 "$ROOT/scripts/lib/field.py" yaml "$ROOT/charts/gif-gateway/values.yaml" "$1"; }
+
 kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; } # PID VmRSS|VmHWM
 kubectl_() { KUBECONFIG=$KUBECONFIG_PATH KUBECACHEDIR=$STATE/kube-cache "$BIN/kubectl" "$@"; }
 

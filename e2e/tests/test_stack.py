@@ -21,6 +21,7 @@ from app_metrics import draw_scaling
 from testkit.cluster import (
     ASSET,
     ASSET_SHA,
+    KUBECTL,
     NAMESPACE,
     active_targets,
     gateway_pod_labels,
@@ -269,6 +270,34 @@ def test_spinapp_is_reconciled_with_secret_variables():
     )
     for pod in pods:
         assert want.items() <= secret_env(pod["spec"]).items()
+
+
+def test_spin_operator_chart_webhooks_are_served():
+    """The real spin-operator chart: its Certificate issued, the CA in both webhook
+    configurations, and its webhooks (failurePolicy Fail) admitting and rejecting SpinApps."""
+    cert = kjson("-n", "spin-operator", "get", "certificates.cert-manager.io", "spin-operator-serving-cert")
+    assert any(c["type"] == "Ready" and c["status"] == "True" for c in cert["status"]["conditions"]), cert["status"]
+    ca = kjson("-n", "spin-operator", "get", "secret", cert["spec"]["secretName"])["data"]["ca.crt"]
+    for kind in ("mutatingwebhookconfiguration", "validatingwebhookconfiguration"):
+        conf = kjson("get", kind, f"spin-operator-{kind.replace('webhookconfiguration', '')}-webhook-configuration")
+        hooks = conf["webhooks"]
+        assert len(hooks) == 2 and all(h["failurePolicy"] == "Fail" for h in hooks), hooks
+        assert all(h["clientConfig"]["caBundle"] == ca for h in hooks), f"{kind}: caBundle is not the Certificate's CA"
+
+    def dry_run(spec):
+        doc = {"apiVersion": "core.spinkube.dev/v1alpha1", "kind": "SpinApp",
+               "metadata": {"name": "e2e-webhook-probe", "namespace": NAMESPACE},
+               "spec": {"image": "example.invalid/app:1", **spec}}
+        return subprocess.run([KUBECTL, "create", "--dry-run=server", "-f", "-"], input=json.dumps(doc),
+                              capture_output=True, text=True, timeout=60)
+
+    # Only the webhook knows these: the CRD's schema accepts both.
+    missing = dry_run({"executor": "no-such-executor", "replicas": 1})
+    assert missing.returncode != 0 and "executor does not exist in namespace" in missing.stderr, missing
+    both = dry_run({"executor": "containerd-shim-spin", "enableAutoscaling": True, "replicas": 2})
+    assert both.returncode != 0 and "replicas cannot be set when autoscaling is enabled" in both.stderr, both
+    fine = dry_run({"executor": "containerd-shim-spin", "replicas": 1})
+    assert fine.returncode == 0, fine.stderr
 
 
 def test_hpas_scale_out_under_load_and_back_in_with_nothing_lost(root_s3, app_creds, mirror_creds):

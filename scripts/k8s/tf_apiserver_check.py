@@ -263,6 +263,18 @@ def check_crd_file(args):
             ok(what)
         else:
             ko(what, p.stdout + p.stderr)
+        if want_ok:
+            # Their for_each once unified a for-expression with {} in a conditional, which fails
+            # ("Inconsistent conditional result types") as soon as the CRDs are known: every
+            # install_platform plan, yet `terraform validate` and the -target plans above pass.
+            p = c.run("plan", "-input=false", "-refresh=false", "-target=kubernetes_manifest.spin_operator_crds")
+            what = "terraform plans one kubernetes_manifest per spin-operator CRD (install_platform = true)"
+            planned = [f'kubernetes_manifest.spin_operator_crds["{n}.core.spinkube.dev"]'
+                       for n in ("spinapps", "spinappexecutors")]
+            if p.returncode == 0 and all(r in p.stdout for r in planned):
+                ok(what)
+            else:
+                ko(what, p.stdout + p.stderr)
 
 
 def main():

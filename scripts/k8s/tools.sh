@@ -68,10 +68,13 @@ if has kubeconform; then
   LDFLAGS="-s -w" goinstall kubeconform "$KUBECONFORM_VERSION" "$KUBECONFORM_MODULE/cmd/kubeconform@$KUBECONFORM_VERSION"
 fi
 if has schemas; then
-  if ! stamp_ok k8s-schema-modules "$K8S_VERSION $SPIN_OPERATOR_VERSION $PROM_OPERATOR_VERSION"; then
-    say "downloading schema sources: $K8S_MODULE@$K8S_VERSION $SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION $PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION"
-    (cd "$TOOLS" && go mod download "$K8S_MODULE@$K8S_VERSION" "$SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION" "$PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION")
-    stamp_set k8s-schema-modules "$K8S_VERSION $SPIN_OPERATOR_VERSION $PROM_OPERATOR_VERSION"
+  mods="$K8S_MODULE@$K8S_VERSION $SPIN_OPERATOR_MODULE@$SPIN_OPERATOR_VERSION $PROM_OPERATOR_MODULE@$PROM_OPERATOR_VERSION"
+  mods+=" $CERT_MANAGER_MODULE@$CERT_MANAGER_CHART_VERSION" # its CRDs: the spin-operator chart's Certificate and Issuer
+  if ! stamp_ok k8s-schema-modules "$mods"; then
+    say "downloading schema sources: $mods"
+    # shellcheck disable=SC2086 # one word per module
+    (cd "$TOOLS" && go mod download $mods)
+    stamp_set k8s-schema-modules "$mods"
   fi
 fi
 if has mc; then

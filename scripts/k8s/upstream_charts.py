@@ -211,12 +211,13 @@ def check(args):
             d["metadata"].setdefault("namespace", rel[k]["namespace"])
     values = {k: merge_all(r["values"]) for k, r in rel.items()}
     kps, adapter, gateway, minio = "kube_prometheus_stack", "prometheus_adapter", "gif_gateway", "gif_minio"
-    for k in (kps, adapter, gateway, minio, "spin_operator", "runtime_class_manager"):
+    runtime = "gif_gateway_runtime"
+    for k in (kps, adapter, gateway, runtime, minio, "spin_operator", "runtime_class_manager"):
         if k not in rel or not docs[k]:
             result(False, f"helm_release.{k} is not among the releases rendered with Terraform's values")
             return
     find = lambda k, kind: [d for d in docs[k] if d["kind"] == kind]  # noqa: E731
-    ours = docs[gateway] + docs[minio]
+    ours = docs[gateway] + docs[runtime] + docs[minio]
 
     # Every key Terraform passes an upstream chart exists in its defaults: helm ignores unknown
     # keys of a chart without a values schema, so a misspelt one would silently do nothing.
@@ -365,6 +366,15 @@ def check(args):
         f"the Shim's RuntimeClass {shims[0]['spec']['runtimeClass'] if shims else None} is the SpinAppExecutor's "
         f"runtimeClassName {rc}, and runtime-class-manager's controller is installed",
         [f"Shims {len(shims)}, executors {len(execs)}, SpinApps' executors {[a['spec']['executor'] for a in apps]}"],
+    )
+    # spin-operator's webhook admits a SpinApp only once its executor exists, and Helm would
+    # create the SpinApp first within one release.
+    kinds = lambda k: sorted({d["kind"] for d in docs[k]})  # noqa: E731
+    result(
+        kinds(runtime) == ["Shim", "SpinAppExecutor"] and not find(gateway, "SpinAppExecutor")
+        and not find(gateway, "Shim") and find(gateway, "SpinApp"),
+        f"helm_release.{runtime} holds the executor and the Shim (only), helm_release.{gateway} the SpinApp",
+        [f"{runtime}: {kinds(runtime)}", f"{gateway}: {kinds(gateway)}"],
     )
 
     # The NetworkPolicies' peers: each names pods that will exist where it says.

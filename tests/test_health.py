@@ -89,4 +89,4 @@ def test_the_charts_probes_use_the_components_health_check():
     assert "/" + key == HEALTH
     template = (ROOT / "charts" / "gif-gateway" / "templates" / "spinapp.yaml").read_text()
     checks = template.split("  checks:\n", 1)[1].split("\n  variables:", 1)[0]
-    assert re.findall(r"httpGet: \{path: (\S+)\}", checks) == [HEALTH, HEALTH], checks
+    assert re.findall(r"httpGet: \{path: ([^,}\s]+)", checks) == [HEALTH, HEALTH], checks

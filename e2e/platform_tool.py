@@ -47,7 +47,7 @@ def cert_manager_crds(crd_dir):
             m = LABEL.match(line)
             if m:
                 lines.append(f"{m.group(1)}{m.group(2)}: cert-manager")
-                if m.group(2) == "app":  # the e2e's own label, so that delete finds them
+                if m.group(2) == "app":  # the e2e's own label, as on its other stand-ins
                     lines.append(f"{m.group(1)}{PART_OF}")
             elif "{{" in line and line.lstrip().startswith("#"):
                 continue  # a template directive in a comment: crds.enabled, crds.keep, labels

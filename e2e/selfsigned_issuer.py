@@ -103,6 +103,7 @@ def self_signed(names):
 
 
 def issue(kube, cert):
+    """(message or None, the CA in the Certificate's Secret or None)."""
     ns, name, spec = cert["metadata"]["namespace"], cert["metadata"]["name"], cert["spec"]
     names = spec.get("dnsNames") or []
     ref = spec.get("issuerRef", {})
@@ -110,11 +111,11 @@ def issue(kube, cert):
     issuer = kube.get(f"/apis/cert-manager.io/v1/{f'namespaces/{ns}/' if kind == 'Issuer' else ''}"
                       f"{kind.lower()}s/{ref.get('name', '')}")
     if issuer is None or "selfSigned" not in issuer.get("spec", {}):
-        return f"{ns}/{name}: issuer {kind}/{ref.get('name')} is not a SelfSigned issuer here; left pending"
+        return f"{ns}/{name}: issuer {kind}/{ref.get('name')} is not a SelfSigned issuer here; left pending", None
     secret = kube.get(f"/api/v1/namespaces/{ns}/secrets/{spec['secretName']}")
     ann = (secret or {}).get("metadata", {}).get("annotations", {})
     if secret and ann.get(CERT_NAME) == name and ann.get(ALT_NAMES) == ",".join(names):
-        return None
+        return None, secret.get("data", {}).get("ca.crt")
     crt, key = self_signed(names)
     b64 = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731
     obj = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
@@ -131,21 +132,17 @@ def issue(kube, cert):
                                          "lastTransitionTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}]}}
     kube.call("PATCH", f"/apis/cert-manager.io/v1/namespaces/{ns}/certificates/{name}/status", status,
               "application/merge-patch+json")
-    return f"{ns}/{name}: issued Secret {spec['secretName']} for {', '.join(names)}"
+    return f"{ns}/{name}: issued Secret {spec['secretName']} for {', '.join(names)}", obj["data"]["ca.crt"]
 
 
-def inject(kube, hooks):
+def inject(kube, hooks, ca_of):
+    """ca_of: "<namespace>/<certificate>" -> the CA issue() found or wrote this round."""
     done = []
     for h in hooks:
         source = h["metadata"].get("annotations", {}).get(INJECT)
-        if not source or "/" not in source:
-            continue
-        ns, cert_name = source.split("/", 1)
-        cert = kube.get(f"/apis/cert-manager.io/v1/namespaces/{ns}/certificates/{cert_name}")
-        secret = cert and kube.get(f"/api/v1/namespaces/{ns}/secrets/{cert['spec']['secretName']}")
-        ca = secret and secret.get("data", {}).get("ca.crt")
+        ca = ca_of.get(source)
         if not ca:
-            continue  # not issued yet: the next round
+            continue  # not annotated, or its Certificate not issued (yet): the next round
         patch = [{"op": "replace" if "caBundle" in w.get("clientConfig", {}) else "add",
                   "path": f"/webhooks/{i}/clientConfig/caBundle", "value": ca}
                  for i, w in enumerate(h.get("webhooks", [])) if w.get("clientConfig", {}).get("caBundle") != ca]
@@ -157,14 +154,14 @@ def inject(kube, hooks):
 
 
 def round_(kube, said):
-    msgs = []
+    msgs, ca_of = [], {}
     for cert in kube.items("/apis/cert-manager.io/v1/certificates"):
-        m = issue(kube, cert)
+        m, ca_of[f"{cert['metadata']['namespace']}/{cert['metadata']['name']}"] = issue(kube, cert)
         if m:
             msgs.append(m)
     for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
         msgs += inject(kube, [dict(h, kind=kind) for h in
-                              kube.items(f"/apis/admissionregistration.k8s.io/v1/{kind.lower()}s")])
+                              kube.items(f"/apis/admissionregistration.k8s.io/v1/{kind.lower()}s")], ca_of)
     for m in msgs:
         if m not in said or "issued" in m or "caBundle" in m:
             log(m)

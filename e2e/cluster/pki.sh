@@ -48,11 +48,11 @@ kubelet_serving_cert() { # PREFIX NODE_NAME NODE_IP
 # shellcheck disable=SC2030,SC2031,SC2034,SC2153  # SPIN_RUNTIME, SPIN_HANDLER and the subshell's values are read by render; N_*: for_each_node's
 write_node_configs() (
   local SPIN_RUNTIME="" SPIN_HANDLER t=$E2E/templates
-  SPIN_HANDLER=$(chart_value spinkube.shim.handler)
   STATE=$N_STATE SOCK=$N_SOCK NETNS=$N_NAME NODE_NAME=$N_NAME NODE_IP=$N_IP POD_CIDR=$N_POD_CIDR CGROUP_NAME=$N_CGROUP
   mkdir -p "$STATE/containerd" "$STATE/cni/net.d" "$STATE/kubelet" "$STATE/pod-logs" "$STATE/kubelet-plugins"
   if [ -n "${SPIN_SHIM:-}" ]; then
     [ -x "$SPIN_SHIM" ] || die "SPIN_SHIM=$SPIN_SHIM is not an executable"
+    SPIN_HANDLER=$(chart_value spinkube.shim.handler)
     SPIN_RUNTIME=$(render "$t/containerd-spin.toml.tmpl")
   fi
   render "$t/containerd.toml.tmpl" > "$STATE/containerd/config.toml"
